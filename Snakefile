@@ -1,0 +1,25 @@
+# rnnlab: corpora -> processed data -> models -> metrics -> figures -> report.
+# Run `snakemake --cores all` (default preset) or add `--configfile config/paper.yaml`.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+if not config:
+
+    configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/metrics.csv",
+        "results/metrics.json",
+        "results/report/index.html",
+        "results/report/report.md",

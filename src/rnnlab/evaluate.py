@@ -1,0 +1,109 @@
+"""``rnnlab evaluate`` (one model → tidy rows) and ``rnnlab collect`` (all rows → one table).
+
+``results/metrics.csv`` is tidy: one row per (task, corpus, model, seed, split, metric) with the
+value, plus provenance columns (params, train_seconds, backend, device, status).
+``results/metrics.json`` holds the headline numbers (mean over seeds, test split where present)
+for ``dvc metrics show``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import RnnlabError
+from .io import atomic_dir, atomic_path, write_json
+from .metrics import TIDY_COLUMNS
+from .models.registry import EvalRequest, get_model
+
+HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")
+
+
+def evaluate_to_csv(req: EvalRequest, model: str, out: Path) -> pd.DataFrame:
+    rows = get_model(model, req.task).evaluate(req)
+    frame = pd.DataFrame(rows)
+    missing = [c for c in TIDY_COLUMNS if c not in frame.columns]
+    if frame.empty or missing:
+        raise RnnlabError(f"evaluation of {model} on {req.corpus} produced no usable rows (missing {missing})")
+    with atomic_path(out, suffix=".csv") as tmp:
+        frame.to_csv(tmp, index=False)
+    return frame
+
+
+def collect(inputs: list[Path]) -> pd.DataFrame:
+    frames = [pd.read_csv(p) for p in inputs]
+    if not frames:
+        raise RnnlabError("no per-model metrics files to collect; check the experiments section of the config")
+    table = pd.concat(frames, ignore_index=True)
+    order = list(TIDY_COLUMNS) + [c for c in table.columns if c not in TIDY_COLUMNS]
+    return table[order].sort_values(list(TIDY_COLUMNS[:6])).reset_index(drop=True)
+
+
+def headline(table: pd.DataFrame) -> dict:
+    """Nested {task: {corpus: {model: {split: {metric: mean over seeds}}}}} for DVC."""
+    sub = table[table["metric"].isin(HEADLINE_METRICS)]
+    means = sub.groupby(["task", "corpus", "model", "split", "metric"])["value"].mean()
+    out: dict = {}
+    for (task, corpus, model, split, metric), value in means.items():
+        v = None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
+        out.setdefault(task, {}).setdefault(corpus, {}).setdefault(model, {}).setdefault(split, {})[metric] = v
+    return out
+
+
+def plot_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Small CSVs for ``dvc plots``: one per (task, metric), mean over seeds on the headline split."""
+    out = {}
+    for (task, metric), g in table[table["metric"].isin(HEADLINE_METRICS)].groupby(["task", "metric"]):
+        parts = []
+        for _, c in g.groupby("corpus"):
+            split = "test" if (c["split"] == "test").any() else "valid"
+            parts.append(c[c["split"] == split])
+        means = pd.concat(parts).groupby(["corpus", "model", "split"], as_index=False)["value"].mean()
+        out[f"{task}_{metric}"] = means.rename(columns={"value": metric})
+    return out
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(args.model_dir),
+                      task=args.task, seed=args.seed, device=args.device)
+    frame = evaluate_to_csv(req, args.model, Path(args.out))
+    print(frame[list(TIDY_COLUMNS)].to_string(index=False))
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    table = collect([Path(p) for p in args.inputs])
+    with atomic_path(args.out, suffix=".csv") as tmp:
+        table.to_csv(tmp, index=False)
+    if args.json:
+        write_json(args.json, headline(table))
+    if args.plots_dir:
+        with atomic_dir(args.plots_dir) as tmp:
+            for name, frame in plot_tables(table).items():
+                frame.to_csv(tmp / f"{name}.csv", index=False)
+    print(f"{len(table)} rows -> {args.out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="Evaluate one trained model; write tidy metric rows (CSV).",
+                       description="Evaluate a trained model on the valid and test splits of its corpus.")
+    p.add_argument("--model", required=True, help="Model name, as trained.")
+    p.add_argument("--task", required=True, choices=["lm", "classification"])
+    p.add_argument("--corpus", required=True, help="Corpus name (recorded in the rows).")
+    p.add_argument("--corpus-dir", required=True, help="Processed corpus folder.")
+    p.add_argument("--model-dir", required=True, help="Folder written by `rnnlab train`.")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--out", required=True, help="CSV file for the rows.")
+    p.set_defaults(func=_cmd_evaluate)
+    c = sub.add_parser("collect", help="Concatenate per-model rows into results/metrics.csv (+ JSON headline).",
+                       description="Concatenate per-model metric CSVs into one tidy table.")
+    c.add_argument("inputs", nargs="+", help="Per-model CSV files.")
+    c.add_argument("--out", required=True, help="Tidy table to write, e.g. results/metrics.csv.")
+    c.add_argument("--json", help="Headline metrics JSON for DVC, e.g. results/metrics.json.")
+    c.add_argument("--plots-dir", help="Folder for per-metric CSVs that `dvc plots show` draws.")
+    c.set_defaults(func=_cmd_collect)

@@ -1,0 +1,58 @@
+"""n-gram language models as registry entries: ``ngram-kn1`` … ``ngram-kn5``.
+
+Interpolated modified Kneser–Ney (Chen & Goodman 1998) fitted on the processed training split;
+perplexity counts one end-of-sentence token per line, the convention the neural LMs share.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import partial
+
+from ..data.processed import available_splits, split_path
+from ..errors import ConfigError
+from ..io import write_json
+from ..metrics import row
+from ..ngram import ArpaModel, fit_arpa
+from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
+
+ORDERS = (1, 2, 3, 4, 5)
+
+
+def _train(req: TrainRequest, order: int) -> None:
+    unknown = sorted(set(req.params) - {"discount_fallback"})
+    if unknown:
+        raise ConfigError(f"unknown n-gram LM parameter(s) {unknown}; valid: ['discount_fallback']")
+    fallback = tuple(req.params.get("discount_fallback", (0.5, 1.0, 1.5)))
+    req.out_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    stats = fit_arpa(split_path(req.corpus_dir, "lm", "train"), order, req.out_dir / "model.arpa",
+                     discount_fallback=fallback)
+    seconds = time.perf_counter() - start
+    n_params = int(sum(stats.counts))
+    write_json(req.out_dir / "status.json", {
+        "status": "ok", "train_seconds": seconds, "params": n_params, "order": order,
+        "discounts": [list(map(float, d)) for d in stats.discounts], "backend": "numpy", "device": "cpu",
+    })
+
+
+def _evaluate(req: EvalRequest, name: str) -> MetricRows:
+    model = ArpaModel.load(req.model_dir / "model.arpa")
+    status = json.loads((req.model_dir / "status.json").read_text(encoding="utf-8"))
+    extra = {"params": status["params"], "train_seconds": status["train_seconds"],
+             "backend": "numpy", "device": "cpu", "status": "ok"}
+    rows: MetricRows = []
+    for split in available_splits(req.corpus_dir, req.task, req.splits):
+        summary = model.score_file(split_path(req.corpus_dir, "lm", split))
+        rows.append(row(req.task, req.corpus, name, req.seed, split, "perplexity", summary.ppl_including_oov, **extra))
+        rows.append(row(req.task, req.corpus, name, req.seed, split, "oov_rate", 100 * summary.oovs / summary.tokens, **extra))
+    return rows
+
+
+def entries() -> list[ModelEntry]:
+    return [
+        ModelEntry(f"ngram-kn{n}", "ngram", ("lm",), partial(_train, order=n), partial(_evaluate, name=f"ngram-kn{n}"),
+                   f"{n}-gram LM, interpolated modified Kneser-Ney (Chen & Goodman 1998)", deterministic=True)
+        for n in ORDERS
+    ]

@@ -1,0 +1,103 @@
+"""The model registry: every model the pipeline can train, by name.
+
+A model name starts with its family (``ngram``, ``window``, ``rnn``, ``lstm``, ``bilstm``). Each
+entry says which tasks it serves and how to train and evaluate it, so the CLI, the DAG and the
+config validation look models up here instead of branching on names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ConfigError
+
+FAMILIES = ("ngram", "window", "rnn", "lstm", "bilstm")
+TASKS = ("lm", "classification", "tagging")
+
+# Modules that contribute entries through an ``entries() -> list[ModelEntry]`` function.
+ENTRY_MODULES = (
+    "rnnlab.models.ngram_lm",
+    "rnnlab.models.naive_bayes",
+    "rnnlab.models.neural",
+)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What a training job gets: processed corpus, output folder, seed and hyperparameters."""
+
+    corpus: str
+    corpus_dir: Path
+    out_dir: Path
+    task: str
+    seed: int
+    params: dict[str, Any] = field(default_factory=dict)
+    device: str = "cpu"
+    backend: str | None = None
+    # Where resumable checkpoints live. Kept apart from out_dir on purpose: Snakemake deletes the
+    # declared outputs of a job that died, but a rerun must still find the checkpoints to resume.
+    checkpoint_dir: Path | None = None
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What an evaluation job gets: the trained model's folder and the processed corpus."""
+
+    corpus: str
+    corpus_dir: Path
+    model_dir: Path
+    task: str
+    seed: int
+    splits: tuple[str, ...] = ("valid", "test")
+    device: str = "cpu"
+
+
+MetricRows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    family: str
+    tasks: tuple[str, ...]
+    train: Callable[[TrainRequest], None]
+    evaluate: Callable[[EvalRequest], MetricRows]
+    description: str
+    # Deterministic models (counts) are trained once; their metrics carry seed 0.
+    deterministic: bool = False
+    # Why a task is refused, e.g. a bidirectional model cannot be a language model.
+    refused: dict[str, str] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+
+
+def build_registry() -> dict[str, ModelEntry]:
+    """Collect entries from every entry module whose dependencies are installed."""
+    registry: dict[str, ModelEntry] = {}
+    for module_name in ENTRY_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("rnnlab"):
+                raise
+            continue
+        for entry in module.entries():
+            if entry.family not in FAMILIES or not entry.name.startswith(entry.family):
+                raise ValueError(f"model {entry.name!r} must start with one of the families {FAMILIES}")
+            registry[entry.name] = entry
+    return registry
+
+
+def get_model(name: str, task: str | None = None) -> ModelEntry:
+    """Look a model up by name (and check that it serves ``task``); ConfigError otherwise."""
+    registry = build_registry()
+    if name not in registry:
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(registry))}")
+    entry = registry[name]
+    if task is not None and task not in entry.tasks:
+        reason = entry.refused.get(task, f"it serves only {', '.join(entry.tasks)}")
+        raise ConfigError(f"model {name!r} cannot be used for task {task!r}: {reason}")
+    return entry

@@ -1,0 +1,130 @@
+"""Figures from the tidy metrics table, with one seaborn theme and a colour-blind-safe palette.
+
+Every figure is saved as PNG (for the HTML report), PDF and SVG (vector, for LaTeX), with a
+caption in ``<name>.txt``; ``index.json`` lists them in report order. The figures read only
+``results/metrics.csv``, so ``rnnlab figures`` regenerates them in seconds without retraining.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .io import atomic_dir, write_json, write_text  # noqa: E402
+
+FORMATS = ("png", "pdf", "svg")
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    title: str
+    caption: str
+    draw: Callable[[pd.DataFrame], plt.Figure | None]
+
+
+def set_theme() -> None:
+    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+
+
+def _headline_split(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep the test split where a corpus has one, else valid."""
+    keep = []
+    for _, g in frame.groupby("corpus"):
+        split = "test" if (g["split"] == "test").any() else "valid"
+        keep.append(g[g["split"] == split])
+    return pd.concat(keep) if keep else frame.iloc[0:0]
+
+
+def _model_order(frame: pd.DataFrame) -> list[str]:
+    families = ["ngram", "window", "rnn", "lstm", "bilstm"]
+    return sorted(frame["model"].unique(), key=lambda m: (families.index(m.split("-")[0]) if m.split("-")[0] in families else 99, m))
+
+
+def draw_lm_perplexity(metrics: pd.DataFrame) -> plt.Figure | None:
+    data = _headline_split(metrics[(metrics["task"] == "lm") & (metrics["metric"] == "perplexity")])
+    data = data[data["value"].notna()]
+    if data.empty:
+        return None
+    corpora = sorted(data["corpus"].unique())
+    fig, axes = plt.subplots(1, len(corpora), figsize=(4.2 * len(corpora) + 1, 3.6), squeeze=False)
+    for ax, corpus in zip(axes[0], corpora):
+        d = data[data["corpus"] == corpus]
+        sns.barplot(d, x="model", y="value", order=_model_order(d), errorbar=("ci", 95), ax=ax, color=sns.color_palette()[0])
+        split = d["split"].iloc[0]
+        ax.set(title=f"{corpus} ({split})", xlabel="", ylabel="perplexity (lower is better)", yscale="log")
+        ax.tick_params(axis="x", rotation=40)
+    fig.tight_layout()
+    return fig
+
+
+def draw_classification(metrics: pd.DataFrame) -> plt.Figure | None:
+    data = metrics[(metrics["task"] == "classification") & metrics["metric"].isin(["accuracy", "macro_f1"])]
+    data = _headline_split(data[data["value"].notna()])
+    if data.empty:
+        return None
+    corpora = sorted(data["corpus"].unique())
+    fig, axes = plt.subplots(1, len(corpora), figsize=(4.8 * len(corpora) + 1, 3.6), squeeze=False)
+    for ax, corpus in zip(axes[0], corpora):
+        d = data[data["corpus"] == corpus]
+        sns.barplot(d, x="model", y="value", hue="metric", order=_model_order(d), errorbar=("ci", 95), ax=ax)
+        ax.set(title=f"{corpus} ({d['split'].iloc[0]})", xlabel="", ylabel="% (higher is better)", ylim=(0, 100))
+        ax.tick_params(axis="x", rotation=40)
+        ax.legend(title="", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def figure_specs() -> list[Figure]:
+    return [
+        Figure("lm_perplexity", "Language-model perplexity",
+               "Perplexity of each language model on the test split (valid where a corpus has no test split); "
+               "one end-of-sentence token per line; bars are means over seeds with 95% confidence intervals; log scale.",
+               draw_lm_perplexity),
+        Figure("classification", "Classification accuracy and macro-F1",
+               "Accuracy and macro-F1 (%) of each classifier on the test split (valid where a corpus has no test "
+               "split); bars are means over seeds with 95% confidence intervals.",
+               draw_classification),
+    ]
+
+
+def make_figures(metrics_csv: Path, out_dir: Path) -> list[dict]:
+    set_theme()
+    metrics = pd.read_csv(metrics_csv)
+    made = []
+    with atomic_dir(out_dir) as tmp:
+        for spec in figure_specs():
+            fig = spec.draw(metrics)
+            if fig is None:
+                continue
+            for fmt in FORMATS:
+                fig.savefig(tmp / f"{spec.name}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
+            plt.close(fig)
+            write_text(tmp / f"{spec.name}.txt", spec.caption + "\n")
+            made.append({"name": spec.name, "title": spec.title, "caption": spec.caption})
+        write_json(tmp / "index.json", made)
+    return made
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    made = make_figures(Path(args.metrics), Path(args.out))
+    for f in made:
+        print(f"{args.out}/{f['name']}.{{{','.join(FORMATS)}}}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("figures", help="Draw every figure from results/metrics.csv (no retraining).",
+                       description="Draw the comparison figures (PNG, PDF, SVG + caption) from the tidy metrics table.")
+    p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
+    p.add_argument("--out", default="results/figures", help="Output folder.")
+    p.set_defaults(func=_cmd_figures)

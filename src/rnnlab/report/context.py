@@ -1,0 +1,154 @@
+"""Everything the report shows, gathered from the run's files into plain tables and strings."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import platform
+import subprocess
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..analysis.stats import summarize
+
+PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
+METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "oov_rate": "OOV %"}
+
+
+@dataclass
+class Table:
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+
+
+@dataclass
+class FigureView:
+    name: str
+    title: str
+    caption: str
+    png_base64: str
+    png_path: str
+
+
+@dataclass
+class ReportContext:
+    title: str
+    preset: str
+    generated: str
+    provenance: dict[str, str]
+    versions: dict[str, str]
+    corpus_table: Table | None
+    result_tables: list[Table]
+    published_table: Table | None
+    diverged: pd.DataFrame
+    figures: list[FigureView]
+    timing: Table | None
+    config_yaml: str
+    notes: list[str] = field(default_factory=list)
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit(cwd: Path = Path(".")) -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return sha + (" (with uncommitted changes)" if dirty else "")
+
+
+def corpus_table(corpus_dirs: list[Path]) -> Table | None:
+    rows = []
+    for d in corpus_dirs:
+        stats_path = Path(d) / "stats.json"
+        if not stats_path.exists():
+            continue
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        for split, s in stats.get("splits", {}).items():
+            rows.append({"corpus": stats.get("corpus", Path(d).name), "task": stats.get("task", ""), "split": split,
+                         "lines": s.get("lines"), "tokens": s.get("tokens"), "types": s.get("types"),
+                         "OOV %": round(100 * float(s.get("oov_rate", 0.0)), 2)})
+    if not rows:
+        return None
+    return Table("Corpus statistics", pd.DataFrame(rows),
+                 "Tokens of language-model corpora count one end-of-sentence token per line; OOV = not in the "
+                 "training vocabulary (mapped to <unk>).")
+
+
+def result_tables(metrics: pd.DataFrame) -> list[Table]:
+    tables = []
+    ok = metrics[metrics["metric"].isin(METRIC_LABELS)]
+    for task, task_rows in ok.groupby("task", sort=False):
+        summary = summarize(task_rows, ["corpus", "model", "split", "metric"])
+        summary["column"] = summary["split"] + " " + summary["metric"].map(METRIC_LABELS)
+        wide = summary.pivot_table(index=["corpus", "model"], columns="column", values="text", aggfunc="first")
+        seeds = summary.groupby(["corpus", "model"])["n"].max().rename("seeds")
+        wide = wide.join(seeds).reset_index()
+        title = {"lm": "Language modelling", "classification": "Classification"}.get(task, task)
+        tables.append(Table(title, wide, "Mean ± 95% confidence interval (Student's t) over seeds; "
+                                         "a single value where the model is deterministic (one run)."))
+    return tables
+
+
+def published_table(published: list[dict[str, Any]], metrics: pd.DataFrame) -> Table | None:
+    if not published:
+        return None
+    rows = []
+    for p in published:
+        ours = metrics[(metrics["corpus"] == p["corpus"]) & (metrics["split"] == p["split"])
+                       & (metrics["metric"] == p["metric"]) & (metrics["model"] == p.get("ours", ""))]
+        this_run = summarize(ours, ["model"])["text"].iloc[0] if not ours.empty else "not run"
+        rows.append({"corpus": p["corpus"], "split": p["split"], "metric": p["metric"],
+                     "model (published)": p["model"], "published": p["value"], "source": p["source"],
+                     "our model": p.get("ours", "—"), "this run": this_run})
+    return Table("Published reference numbers", pd.DataFrame(rows),
+                 "Numbers from the literature, marked as published (not produced by this run), beside this run's "
+                 "closest model where the config names one.")
+
+
+def timing_table(bench_dir: Path) -> Table | None:
+    rows = []
+    for tsv in sorted(Path(bench_dir).rglob("*.tsv")):
+        rule = tsv.relative_to(bench_dir).parts[0].removesuffix(".tsv")
+        try:
+            seconds = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
+        except (KeyError, IndexError, ValueError, pd.errors.ParserError):
+            continue
+        rows.append({"step": rule, "seconds": seconds})
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).groupby("step")["seconds"].agg(["count", "sum", "max"]).reset_index()
+    frame.columns = ["step", "jobs", "total s", "slowest job s"]
+    return Table("Wall time per step", frame.round(2), "From Snakemake's benchmark files of this run.")
+
+
+def figure_views(fig_dir: Path) -> list[FigureView]:
+    index = Path(fig_dir) / "index.json"
+    if not index.exists():
+        return []
+    out = []
+    for f in json.loads(index.read_text(encoding="utf-8")):
+        png = Path(fig_dir) / f"{f['name']}.png"
+        out.append(FigureView(f["name"], f["title"], f["caption"], base64.b64encode(png.read_bytes()).decode("ascii"),
+                              str(png)))
+    return out
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

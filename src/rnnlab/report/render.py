@@ -1,0 +1,95 @@
+"""Render the report: one self-contained HTML file (figures inline) and a Markdown twin."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+
+from ..io import write_text
+from . import context as c
+
+
+def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
+                  bench_dir: Path) -> c.ReportContext:
+    metrics = pd.read_csv(metrics_csv)
+    status = metrics["status"] if "status" in metrics.columns else pd.Series("ok", index=metrics.index)
+    diverged = metrics[status != "ok"][["task", "corpus", "model", "seed"]].drop_duplicates()
+    ok = metrics[status == "ok"]
+    devices = sorted(set(metrics.get("device", pd.Series(["cpu"])).astype(str)))
+    backends = sorted(set(metrics.get("backend", pd.Series(["—"])).astype(str)))
+    report_cfg = config.get("report") or {}
+    notes = []
+    if not diverged.empty:
+        notes.append(f"{len(diverged)} run(s) diverged; see 'Diverged runs'.")
+    return c.ReportContext(
+        title=report_cfg.get("title", "rnnlab report"),
+        preset=str(config.get("preset", "?")),
+        generated=c.now(),
+        provenance={"commit": c.git_commit(), "host": platform.node(), "platform": platform.platform(),
+                    "cpus": str(os.cpu_count()), "devices": ", ".join(devices), "backends": ", ".join(backends),
+                    "metrics rows": str(len(metrics))},
+        versions=c.package_versions(),
+        corpus_table=c.corpus_table(corpus_dirs),
+        result_tables=c.result_tables(ok),
+        published_table=c.published_table(report_cfg.get("published") or [], ok),
+        diverged=diverged,
+        figures=c.figure_views(fig_dir),
+        timing=c.timing_table(bench_dir),
+        config_yaml=yaml.safe_dump(config, sort_keys=False),
+        notes=notes,
+    )
+
+
+def render_html(ctx: c.ReportContext) -> str:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("rnnlab.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    return env.get_template("index.html.j2").render(ctx=ctx)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    cols = [str(x) for x in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, r in frame.iterrows():
+        lines.append("| " + " | ".join("—" if pd.isna(v) else str(v) for v in r.tolist()) + " |")
+    return "\n".join(lines)
+
+
+def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
+    parts = [f"# {ctx.title}", "", f"Preset **{ctx.preset}**, generated {ctx.generated}, commit {ctx.provenance['commit']}.", ""]
+    parts += [f"> {n}" for n in ctx.notes]
+    for t in ctx.result_tables + [x for x in (ctx.published_table, ctx.corpus_table, ctx.timing) if x]:
+        parts += [f"## {t.title}", "", markdown_table(t.frame), "", f"_{t.note}_", ""]
+    if not ctx.diverged.empty:
+        parts += ["## Diverged runs", "", markdown_table(ctx.diverged), ""]
+    parts += ["## Figures", ""]
+    for i, f in enumerate(ctx.figures, 1):
+        rel = os.path.relpath(f.png_path, out_dir)
+        parts += [f"![{f.title}]({rel})", "", f"**Figure {i}: {f.title}.** {f.caption}", ""]
+    parts += ["## Package versions", "", markdown_table(pd.DataFrame(list(ctx.versions.items()), columns=["package", "version"])), ""]
+    parts += ["## Configuration used", "", "```yaml", ctx.config_yaml.rstrip(), "```", ""]
+    return "\n".join(parts)
+
+
+def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
+                 bench_dir: Path, out_dir: Path) -> Path:
+    ctx = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
+    html = out_dir / "index.html"
+    write_text(html, render_html(ctx))
+    return html
+
+
+def load_config_arg(config_json: str | None, config_file: str | None) -> dict[str, Any]:
+    if config_json:
+        return json.loads(config_json)
+    if config_file:
+        return yaml.safe_load(Path(config_file).read_text(encoding="utf-8"))
+    return {}

@@ -1,0 +1,57 @@
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from rnnlab.plots import make_figures
+from rnnlab.report.render import write_report
+
+
+def _run_files(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    rows = []
+    for seed, ppl in ((1, 100.0), (2, 110.0), (3, 105.0)):
+        rows.append(dict(task="lm", corpus="syn", model="lstm", seed=seed, split="test", metric="perplexity",
+                         value=ppl, status="ok", device="cpu", backend="torch"))
+    rows.append(dict(task="lm", corpus="syn", model="rnn", seed=1, split="test", metric="perplexity",
+                     value=float("nan"), status="diverged", device="cpu", backend="torch"))
+    rows.append(dict(task="lm", corpus="syn", model="ngram-kn3", seed=0, split="test", metric="perplexity",
+                     value=150.0, status="ok", device="cpu", backend="numpy"))
+    metrics = tmp_path / "metrics.csv"
+    pd.DataFrame(rows).to_csv(metrics, index=False)
+    figures = tmp_path / "figures"
+    make_figures(metrics, figures)
+    corpus = tmp_path / "processed" / "syn"
+    corpus.mkdir(parents=True)
+    (corpus / "stats.json").write_text(json.dumps({"corpus": "syn", "task": "lm", "splits": {
+        "train": {"lines": 3, "tokens": 12, "types": 5, "oov_rate": 0.0},
+        "test": {"lines": 1, "tokens": 4, "types": 3, "oov_rate": 0.25}}}))
+    bench = tmp_path / "benchmarks" / "train_model"
+    bench.mkdir(parents=True)
+    (bench / "x.tsv").write_text("s\th:m:s\tmax_rss\n1.5\t0:00:01\t10\n")
+    return metrics, figures, corpus, tmp_path / "benchmarks"
+
+
+def test_report_is_self_contained_and_complete(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    config = {"preset": "tiny", "report": {"title": "Tiny <run>", "published": [
+        {"task": "lm", "corpus": "syn", "model": "Somebody's LSTM", "split": "test", "metric": "perplexity",
+         "value": 82.7, "source": "Zaremba et al. 2014", "ours": "lstm"}]}}
+    html_path = write_report(metrics, figures, [corpus], config, bench, tmp_path / "report")
+    html = html_path.read_text()
+    assert "Tiny &lt;run&gt;" in html
+    # Figures are inline: no reference to a file on disk.
+    assert len(re.findall(r'<img src="data:image/png;base64,', html)) == 1
+    assert 'src="figures' not in html and 'src="/' not in html
+    # Mean ± CI over three seeds for the LSTM, a single value for the deterministic n-gram.
+    assert "105.00 ± " in html and "150.00" in html
+    assert "Diverged runs" in html and "rnn" in html
+    assert "82.7" in html and "published" in html.lower()
+    assert "Corpus statistics" in html and "25.0" in html
+    assert "Wall time per step" in html and "train_model" in html
+    for pkg in ("numpy", "snakemake", "python"):
+        assert f"<th>{pkg}</th>" in html
+    md = (tmp_path / "report" / "report.md").read_text()
+    assert md.startswith("# Tiny <run>")
+    assert "](../figures/lm_perplexity.png)" in md
+    assert "| syn | lstm |" in md

@@ -1,0 +1,93 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rnnlab.config import from_dict, load_config
+from rnnlab.errors import ConfigError
+
+
+@pytest.fixture
+def raw(repo_root: Path) -> dict:
+    return yaml.safe_load((repo_root / "config/config.yaml").read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_shipped_presets_are_valid(repo_root: Path, name: str):
+    cfg = load_config(repo_root / "config" / name)
+    assert cfg.seeds and cfg.experiments
+    assert list(cfg.jobs())
+
+
+def test_unknown_key_is_named(raw):
+    raw["lerning_rate"] = 1
+    with pytest.raises(ConfigError, match="unknown key 'lerning_rate' under \\(top level\\)"):
+        from_dict(raw)
+
+
+def test_nested_unknown_key_is_named(raw):
+    raw["corpora"]["synthetic-lm"]["tokeniser"] = "whitespace"
+    with pytest.raises(ConfigError, match="'tokeniser' under corpora.synthetic-lm"):
+        from_dict(raw)
+
+
+def test_wrong_value_is_named(raw):
+    raw["seeds"] = ["one"]
+    with pytest.raises(ConfigError, match="seeds.0: 'one' is not of type 'integer'"):
+        from_dict(raw)
+
+
+def test_source_specific_requirements(raw):
+    raw["corpora"]["mine"] = {"task": "lm", "source": "local"}
+    with pytest.raises(ConfigError, match="corpora.mine: 'files' is a required property"):
+        from_dict(raw)
+
+
+def test_undefined_corpus_and_task_mismatch(raw):
+    bad = copy.deepcopy(raw)
+    bad["experiments"]["lm"]["corpora"].append("nowhere")
+    with pytest.raises(ConfigError, match="'nowhere' is not defined under corpora"):
+        from_dict(bad)
+    bad = copy.deepcopy(raw)
+    bad["experiments"]["lm"]["corpora"] = ["synthetic-sentiment"]
+    with pytest.raises(ConfigError, match="declared with task 'classification'"):
+        from_dict(bad)
+
+
+def test_unknown_model_is_named(raw):
+    raw["experiments"]["lm"]["models"]["transformer"] = {}
+    with pytest.raises(ConfigError, match="experiments.lm.models.transformer: unknown model 'transformer'"):
+        from_dict(raw)
+
+
+def test_classifier_cannot_be_a_language_model(raw):
+    raw["experiments"]["lm"]["models"]["ngram-nb"] = {}
+    with pytest.raises(ConfigError, match="model 'ngram-nb' cannot be used for task 'lm'"):
+        from_dict(raw)
+
+
+def test_deterministic_models_run_once(raw):
+    cfg = from_dict(raw)
+    seeds = {(j.model, j.seed) for j in cfg.jobs()}
+    assert ("ngram-kn3", 0) in seeds and ("ngram-kn3", 1) not in seeds
+
+
+def test_missing_file_and_bad_yaml(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("seeds: [1,\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_cli_validate(repo_root: Path, capsys, tmp_path: Path):
+    from rnnlab.cli import main
+
+    assert main(["config", "validate", str(repo_root / "config/config.yaml")]) == 0
+    assert "valid" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("preset: x\n")
+    assert main(["config", "validate", str(bad)]) == 2
+    assert "'seeds' is a required property" in capsys.readouterr().err

@@ -1,0 +1,37 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from rnnlab.plots import FORMATS, make_figures
+
+
+def _metrics(tmp_path: Path, classification: bool = True) -> Path:
+    rows = []
+    for model, ppl in (("ngram-kn2", 300.0), ("ngram-kn3", 250.0)):
+        rows.append(dict(task="lm", corpus="c", model=model, seed=0, split="test", metric="perplexity", value=ppl))
+    if classification:
+        for seed, acc in ((1, 80.0), (2, 82.0)):
+            for metric in ("accuracy", "macro_f1"):
+                rows.append(dict(task="classification", corpus="s", model="lstm", seed=seed, split="valid", metric=metric, value=acc))
+    path = tmp_path / "metrics.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_every_figure_in_every_format_with_caption(tmp_path: Path):
+    out = tmp_path / "figures"
+    made = make_figures(_metrics(tmp_path), out)
+    assert [f["name"] for f in made] == ["lm_perplexity", "classification"]
+    for f in made:
+        for fmt in FORMATS:
+            assert (out / f"{f['name']}.{fmt}").stat().st_size > 1000
+        assert (out / f"{f['name']}.txt").read_text().strip() == f["caption"]
+    assert (out / "lm_perplexity.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((out / "index.json").read_text()) == made
+
+
+def test_missing_task_gives_no_empty_figure(tmp_path: Path):
+    made = make_figures(_metrics(tmp_path, classification=False), tmp_path / "f")
+    assert [f["name"] for f in made] == ["lm_perplexity"]
+    assert not (tmp_path / "f" / "classification.png").exists()

@@ -1,0 +1,56 @@
+# Corpora: generate the embedded ones, download registry ones, then tokenize and build vocabularies.
+
+
+rule generate_corpus:
+    output:
+        directory("data/raw/{corpus}"),
+    wildcard_constraints:
+        corpus=PLAN.corpus_pattern("generate"),
+    params:
+        args=lambda w: PLAN.generate_args(w.corpus),
+    log:
+        "logs/generate_corpus/{corpus}.log",
+    benchmark:
+        "results/benchmarks/generate_corpus/{corpus}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        "rnnlab generate {params.args} --out {output} > {log} 2>&1"
+
+
+rule download_corpus:
+    output:
+        directory("data/raw/{corpus}"),
+    wildcard_constraints:
+        corpus=PLAN.corpus_pattern("download"),
+    params:
+        args=lambda w: PLAN.download_args(w.corpus),
+    log:
+        "logs/download_corpus/{corpus}.log",
+    benchmark:
+        "results/benchmarks/download_corpus/{corpus}.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=120,
+    retries: 2
+    shell:
+        "rnnlab download {params.args} --out {output} > {log} 2>&1"
+
+
+rule prepare_corpus:
+    input:
+        lambda w: PLAN.prepare_inputs(w.corpus),
+    output:
+        directory("data/processed/{corpus}"),
+    params:
+        args=lambda w: PLAN.prepare_args(w.corpus),
+    log:
+        "logs/prepare_corpus/{corpus}.log",
+    benchmark:
+        "results/benchmarks/prepare_corpus/{corpus}.tsv"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "rnnlab prepare {params.args} --out {output} > {log} 2>&1"
