@@ -15,31 +15,41 @@ from typing import Sequence
 from . import __version__
 from .errors import RnnlabError
 
-# Modules that contribute subcommands, in the order they appear in ``rnnlab --help``.
-COMMAND_MODULES = (
-    "rnnlab.data.cli",
-    "rnnlab.ngram.cli",
-    "rnnlab.models.cli",
-    "rnnlab.evaluate",
-    "rnnlab.report.cli",
-    "rnnlab.config",
-)
+# Subcommand -> the module whose ``register`` adds it, in the order of ``rnnlab --help``.
+# Only the module of the command being run is imported, so a pipeline step does not pay for
+# importing torch or matplotlib when it needs neither.
+COMMANDS = {
+    "download": "rnnlab.data.download",
+    "generate": "rnnlab.data.synthetic",
+    "prepare": "rnnlab.data.prepare",
+    "ngram": "rnnlab.ngram.cli",
+    "train": "rnnlab.models.cli",
+    "models": "rnnlab.models.cli",
+    "evaluate": "rnnlab.evaluate",
+    "collect": "rnnlab.evaluate",
+    "figures": "rnnlab.plots",
+    "report": "rnnlab.report.cli",
+    "config": "rnnlab.config",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or (``command`` given) one holding just the modules that command needs."""
     parser = argparse.ArgumentParser(
         prog="rnnlab",
         description="Reproducible experiments with n-gram, window, RNN, LSTM and BiLSTM models.",
     )
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         result = args.func(args)

@@ -33,7 +33,7 @@ def _train(req: TrainRequest, order: int) -> None:
     n_params = int(sum(stats.counts))
     write_json(req.out_dir / "status.json", {
         "status": "ok", "train_seconds": seconds, "params": n_params, "order": order,
-        "discounts": [list(map(float, d)) for d in stats.discounts], "backend": "numpy", "device": "cpu",
+        "discounts": [[d.d1, d.d2, d.d3] for d in stats.discounts], "backend": "numpy", "device": "cpu",
     })
 
 
@@ -45,7 +45,7 @@ def _evaluate(req: EvalRequest, name: str) -> MetricRows:
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):
         summary = model.score_file(split_path(req.corpus_dir, "lm", split))
-        rows.append(row(req.task, req.corpus, name, req.seed, split, "perplexity", summary.ppl_including_oov, **extra))
+        rows.append(row(req.task, req.corpus, name, req.seed, split, "perplexity", summary.perplexity, **extra))
         rows.append(row(req.task, req.corpus, name, req.seed, split, "oov_rate", 100 * summary.oovs / summary.tokens, **extra))
     return rows
 

@@ -74,29 +74,40 @@ class ModelEntry:
     requires: tuple[str, ...] = ()
 
 
+def _module_entries(module_name: str) -> list[ModelEntry]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("rnnlab"):
+            raise
+        return []
+    entries = module.entries()
+    for entry in entries:
+        if entry.family not in FAMILIES or not entry.name.startswith(entry.family):
+            raise ValueError(f"model {entry.name!r} must start with one of the families {FAMILIES}")
+    return entries
+
+
 def build_registry() -> dict[str, ModelEntry]:
     """Collect entries from every entry module whose dependencies are installed."""
-    registry: dict[str, ModelEntry] = {}
+    return {e.name: e for module_name in ENTRY_MODULES for e in _module_entries(module_name)}
+
+
+def _find(name: str) -> ModelEntry | None:
+    # Modules are imported in order and only until the name is found, so an n-gram job never
+    # imports torch.
     for module_name in ENTRY_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.startswith("rnnlab"):
-                raise
-            continue
-        for entry in module.entries():
-            if entry.family not in FAMILIES or not entry.name.startswith(entry.family):
-                raise ValueError(f"model {entry.name!r} must start with one of the families {FAMILIES}")
-            registry[entry.name] = entry
-    return registry
+        for entry in _module_entries(module_name):
+            if entry.name == name:
+                return entry
+    return None
 
 
 def get_model(name: str, task: str | None = None) -> ModelEntry:
     """Look a model up by name (and check that it serves ``task``); ConfigError otherwise."""
-    registry = build_registry()
-    if name not in registry:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(registry))}")
-    entry = registry[name]
+    entry = _find(name)
+    if entry is None:
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(build_registry()))}")
     if task is not None and task not in entry.tasks:
         reason = entry.refused.get(task, f"it serves only {', '.join(entry.tasks)}")
         raise ConfigError(f"model {name!r} cannot be used for task {task!r}: {reason}")

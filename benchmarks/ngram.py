@@ -1,0 +1,171 @@
+"""Benchmark: fit an order-5 Kneser-Ney model on a synthetic ~2M-token corpus.
+
+The corpus (Zipfian vocabulary, seeded, lines of varying length) is generated in a temporary
+folder. The fit runs in a child process so that its wall time and peak resident memory
+(``ru_maxrss`` from ``os.wait4``) are its own; a second child loads the ARPA file and scores
+a held-out text an eighth the size. Results go to ``benchmarks/results/ngram.json`` (full-size runs only, unless
+``--output`` is given); ``--compare`` prints the change against that recorded file instead.
+
+    python benchmarks/ngram.py                 # full size, records the results
+    python benchmarks/ngram.py --tokens 200000 # quick run, records nothing
+    python benchmarks/ngram.py --compare       # full size, compared with the record
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.io import write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "benchmarks" / "results" / "ngram.json"
+FULL_TOKENS = 2_000_000
+TARGETS = {"fit_wall_seconds": 60.0, "fit_peak_rss_mb": 2048.0}
+
+FIT_CHILD = """
+import json, sys
+from rnnlab.ngram import fit_arpa
+stats = fit_arpa(sys.argv[1], int(sys.argv[3]), sys.argv[2])
+print(json.dumps({"fit_seconds": stats.seconds, "ngram_counts": stats.counts, "types": stats.types}))
+"""
+
+SCORE_CHILD = """
+import json, sys, time
+from rnnlab.ngram import ArpaModel
+start = time.perf_counter()
+model = ArpaModel.load(sys.argv[1])
+loaded = time.perf_counter()
+summary = model.score_file(sys.argv[2])
+done = time.perf_counter()
+print(json.dumps({"load_seconds": loaded - start, "score_seconds": done - loaded,
+                  "test_tokens": summary.tokens, "test_perplexity": summary.perplexity}))
+"""
+
+
+def write_corpus(path: Path, tokens: int, vocab: int, rng: np.random.Generator) -> None:
+    """Zipf-distributed words (p(rank r) ~ 1/(r + 2.7)), lines of 1 to ~80 tokens."""
+    ranks = np.arange(1, vocab + 1)
+    prob = 1.0 / (ranks + 2.7)
+    prob /= prob.sum()
+    stems = rng.integers(0, 26, size=(vocab, 6))
+    words = np.array([f"{''.join(chr(97 + c) for c in s[: 1 + r % 6])}{r}" for r, s in enumerate(stems)])
+    ids = rng.choice(vocab, size=tokens, p=prob)
+    lengths = np.clip(rng.lognormal(mean=2.8, sigma=0.6, size=tokens // 4 + 1).astype(np.int64), 1, 80)
+    ends = np.cumsum(lengths)
+    ends = ends[ends < tokens].tolist() + [tokens]
+    text = words[ids].tolist()
+    with open(path, "w", encoding="utf-8") as out:
+        start = 0
+        for end in ends:
+            out.write(" ".join(text[start:end]) + "\n")
+            start = end
+
+
+def machine() -> dict:
+    return {
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "load_average_1min": round(os.getloadavg()[0], 2),  # measured after the run, itself included
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_child(code: str, *args: str) -> tuple[dict, float, float]:
+    """Run ``code`` in a fresh interpreter: its JSON output, wall seconds and peak RSS in MiB."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, env=env)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"the benchmark child failed (exit status {proc.returncode})")
+    return json.loads(out), wall, usage.ru_maxrss / 1024.0  # Linux reports ru_maxrss in KiB
+
+
+def measure(train: Path, test: Path, arpa: Path, order: int) -> dict:
+    fit, fit_wall, fit_rss = run_child(FIT_CHILD, str(train), str(arpa), str(order))
+    score, score_wall, score_rss = run_child(SCORE_CHILD, str(arpa), str(test))
+    return {
+        "fit_wall_seconds": fit_wall,
+        "fit_peak_rss_mb": fit_rss,
+        **fit,
+        "arpa_mb": arpa.stat().st_size / 2**20,
+        "score_wall_seconds": score_wall,
+        "score_peak_rss_mb": score_rss,
+        **score,
+    }
+
+
+def evaluate(results: dict) -> dict:
+    return {k: {"limit": limit, "value": round(results[k], 3), "pass": bool(results[k] < limit)}
+            for k, limit in TARGETS.items()}
+
+
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>14}  {note}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tokens", type=int, default=FULL_TOKENS, help="Training tokens (default %(default)s).")
+    parser.add_argument("--vocab", type=int, default=50_000, help="Word types to draw from (default %(default)s).")
+    parser.add_argument("--order", type=int, default=5, help="N-gram order (default %(default)s).")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", action="store_true", help=f"Compare with {RECORD.relative_to(ROOT)}.")
+    parser.add_argument("--output", type=Path, help="Where to record the results (default: the record, "
+                        "for full-size runs without --compare).")
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(args.seed)
+    with tempfile.TemporaryDirectory(prefix="rnnlab-ngram-bench-") as tmp:
+        train, test, arpa = Path(tmp) / "train.txt", Path(tmp) / "test.txt", Path(tmp) / "model.arpa"
+        write_corpus(train, args.tokens, args.vocab, rng)
+        write_corpus(test, max(1, args.tokens // 8), args.vocab, rng)
+        results = measure(train, test, arpa, args.order)
+
+    targets = evaluate(results)
+    report = {
+        "benchmark": "ngram fit (interpolated modified Kneser-Ney)",
+        "machine": machine(),
+        "settings": {"tokens": args.tokens, "vocab": args.vocab, "order": args.order, "seed": args.seed},
+        "results": {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()},
+        "targets": targets,
+    }
+    rows = [(k, f"{v:.3f}" if isinstance(v, float) else str(v), "") for k, v in results.items()]
+    rows += [(f"target {k}", f"< {t['limit']:g}", "PASS" if t["pass"] else "FAIL") for k, t in targets.items()]
+    print_table(rows)
+
+    if args.compare:
+        recorded = json.loads(RECORD.read_text(encoding="utf-8"))
+        print(f"\ncompared with {RECORD.relative_to(ROOT)} ({recorded['machine']['date']}, "
+              f"{recorded['settings']['tokens']} tokens):")
+        for key in ("fit_wall_seconds", "fit_seconds", "fit_peak_rss_mb", "load_seconds", "score_seconds"):
+            old, new = recorded["results"][key], results[key]
+            print(f"  {key:<20} {old:>10.3f} -> {new:>10.3f}  ({new / old:.2f}x)")
+    output = args.output or (RECORD if args.tokens == FULL_TOKENS and not args.compare else None)
+    if output:
+        write_json(output, report)
+        print(f"\nrecorded in {output}")
+    return 0 if all(t["pass"] for t in targets.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
