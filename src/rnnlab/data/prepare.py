@@ -1,0 +1,310 @@
+"""``rnnlab prepare``: from raw corpus files to the processed folder the models read.
+
+The processed folder holds ``vocab.json`` (built on the training split), the tokenized splits
+with out-of-vocabulary tokens replaced by ``<unk>`` (``{split}.txt`` for language modelling,
+``{split}.tsv`` for classification, plus ``labels.json``), any ``{split}.probes.tsv`` found next
+to the raw files, and ``stats.json``. It is written as a whole or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Callable, Iterable, Iterator, Mapping
+
+from ..errors import ConfigError, CorpusError
+from ..io import atomic_dir, write_json
+from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
+from .stats import CorpusStats, SplitCounter, SplitStats
+from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
+from .vocab import UNK, Vocab, check_limits
+
+SPLITS = ("train", "valid", "test")
+EXTENSIONS = MappingProxyType({"lm": ".txt", "classification": ".tsv"})
+REQUIRED_SPLITS = MappingProxyType({"lm": ("train", "valid", "test"), "classification": ("train", "valid")})
+
+
+@dataclass(frozen=True)
+class PrepareSettings:
+    corpus: str
+    task: str
+    tokenizer: Tokenizer
+    min_freq: int = 1
+    max_size: int | None = None
+    labels: tuple[str, ...] | None = None
+
+
+# What a task's preparation returns: the vocabulary, the statistics per split, the label order.
+Prepared = tuple[Vocab, dict[str, SplitStats], list[str] | None]
+
+
+def _tokens_or_fail(settings: PrepareSettings, path: Path, lineno: int, text: str) -> list[str]:
+    tokens = settings.tokenizer(text)
+    if not tokens:
+        raise CorpusError(
+            f"{path}:{lineno}: the sentence has no tokens after tokenization with {settings.tokenizer.name!r}; "
+            "remove the line or choose another tokenizer"
+        )
+    return tokens
+
+
+def _build_vocab(settings: PrepareSettings, sentences: list[list[str]]) -> Vocab:
+    return Vocab.build(sentences, settings.min_freq, settings.max_size, settings.tokenizer.name)
+
+
+def _probe_path(raw_split: Path) -> Path:
+    return raw_split.with_name(f"{raw_split.stem}.probes.tsv")
+
+
+def _write_probes(raw_split: Path, split: str, out_dir: Path, out_lines: dict[int, list[str]]) -> None:
+    """Copy ``{split}.probes.tsv`` from beside the raw file, with line indices of the processed file.
+
+    ``out_lines`` maps a raw 0-based line index to the processed tokens of that line.
+    """
+    probe_path = _probe_path(raw_split)
+    index = {raw: i for i, raw in enumerate(sorted(out_lines))}
+    remapped: list[Probe] = []
+    for row, probe in enumerate(read_probes(probe_path), start=1):
+        where = f"{probe_path}: probe {row} (line {probe.line}, position {probe.position})"
+        tokens = out_lines.get(probe.line)
+        if tokens is None:
+            raise CorpusError(f"{where} points at a line that {raw_split} does not have (or that is blank)")
+        start = probe.position - probe.distance
+        if probe.position >= len(tokens) or start < 0:
+            raise CorpusError(f"{where}: the line has only {len(tokens)} tokens; the probe does not fit it")
+        if tokens[probe.position] not in (probe.target, UNK) or tokens[start] not in (probe.cue, UNK):
+            raise CorpusError(
+                f"{where}: after tokenization the target is {tokens[probe.position]!r} and the cue "
+                f"{tokens[start]!r}, not {probe.target!r} and {probe.cue!r}; prepare probe corpora with "
+                "the whitespace tokenizer"
+            )
+        remapped.append(Probe(index[probe.line], probe.position, probe.distance, probe.cue, probe.target))
+    (out_dir / f"{split}.probes.tsv").write_text(format_probes(remapped), encoding="utf-8")
+
+
+def _iter_tokenized(settings: PrepareSettings, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(lineno, tokens)`` per line; lines without tokens are dropped like blank ones.
+
+    Tokens are interned, so a large training split holds one copy of each word type.
+    """
+    for line in iter_text_lines(path):
+        tokens = [sys.intern(tok) for tok in settings.tokenizer(line.text)]
+        if tokens:
+            yield line.lineno, tokens
+
+
+def _write_lm_split(
+    settings: PrepareSettings, vocab: Vocab, split: str, path: Path, lines: Iterable[tuple[int, list[str]]], out_dir: Path
+) -> SplitStats:
+    """Write ``{split}.txt`` (and its probes) line by line; return the split's statistics."""
+    counter = SplitCounter(vocab, "lm")
+    with_probes = _probe_path(path).exists()
+    out_lines: dict[int, list[str]] = {}
+    with open(out_dir / f"{split}.txt", "w", encoding="utf-8") as fh:
+        for lineno, tokens in lines:
+            counter.add(tokens)
+            mapped = vocab.map_oov(tokens)
+            fh.write(" ".join(mapped) + "\n")
+            if with_probes:
+                out_lines[lineno - 1] = mapped
+    if counter.lines == 0:
+        raise CorpusError(
+            f"{path}: no line with a token (the file is blank, or the {settings.tokenizer.name!r} tokenizer "
+            "keeps nothing of it); put one sentence or paragraph per line"
+        )
+    if with_probes:
+        _write_probes(path, split, out_dir, out_lines)
+    return counter.result()
+
+
+def _prepare_lm(files: Mapping[str, Path], settings: PrepareSettings, out_dir: Path) -> Prepared:
+    train = list(_iter_tokenized(settings, files["train"]))
+    vocab = _build_vocab(settings, [tokens for _, tokens in train])
+    stats: dict[str, SplitStats] = {}
+    for split, path in files.items():
+        lines = train if split == "train" else _iter_tokenized(settings, path)
+        stats[split] = _write_lm_split(settings, vocab, split, path, lines, out_dir)
+    return vocab, stats, None
+
+
+def _prepare_classification(files: Mapping[str, Path], settings: PrepareSettings, out_dir: Path) -> Prepared:
+    declared = list(settings.labels) if settings.labels else None
+    train = read_tsv(files["train"], declared, "; these are the labels given with --labels")
+    labels = declared or sorted({ex.label for ex in train.examples})
+    hint = "" if declared else f" (the labels of {files['train']}); declare all labels with --labels a,b,..."
+    train_tokens = [_tokens_or_fail(settings, train.path, ex.lineno, ex.sentence) for ex in train.examples]
+    vocab = _build_vocab(settings, train_tokens)
+    stats: dict[str, SplitStats] = {}
+    for split, path in files.items():
+        data = train if split == "train" else read_tsv(path, labels, hint)
+        counter = SplitCounter(vocab, "classification")
+        rows = [tsv_line(data.columns)]
+        for i, ex in enumerate(data.examples):
+            tokens = train_tokens[i] if split == "train" else _tokens_or_fail(settings, path, ex.lineno, ex.sentence)
+            counter.add(tokens, ex.label)
+            rows.append(tsv_line((" ".join(vocab.map_oov(tokens)), ex.label, *ex.extra)))
+        (out_dir / f"{split}.tsv").write_text("".join(rows), encoding="utf-8")
+        stats[split] = counter.result()
+    write_json(out_dir / "labels.json", labels)
+    return vocab, stats, labels
+
+
+TASKS: Mapping[str, Callable[[Mapping[str, Path], PrepareSettings, Path], Prepared]] = MappingProxyType(
+    {"lm": _prepare_lm, "classification": _prepare_classification}
+)
+
+
+def _check_files(task: str, files: Mapping[str, Path]) -> dict[str, Path]:
+    unknown = sorted(set(files) - set(SPLITS))
+    if unknown:
+        raise ConfigError(f"unknown split(s) {', '.join(unknown)}; splits are {', '.join(SPLITS)}")
+    for split in REQUIRED_SPLITS[task]:
+        if files.get(split) is None:
+            raise ConfigError(f"task {task!r} needs a {split} split; pass --{split} PATH (or --raw DIR)")
+    return {split: Path(files[split]) for split in SPLITS if files.get(split) is not None}
+
+
+def _check_out_dir(out_dir: Path, files: Mapping[str, Path]) -> None:
+    out = out_dir.resolve()
+    for path in files.values():
+        if out == path.resolve() or out in path.resolve().parents:
+            raise ConfigError(f"the output folder {out_dir} contains the input {path}; choose another --out")
+
+
+def prepare_corpus(
+    files: Mapping[str, Path],
+    task: str,
+    out_dir: Path,
+    tokenizer: str,
+    min_freq: int = 1,
+    max_size: int | None = None,
+    labels: list[str] | None = None,
+    name: str | None = None,
+) -> CorpusStats:
+    """Tokenize, build the vocabulary on ``files['train']``, write the processed folder ``out_dir``.
+
+    ``files`` maps split names (train, valid, test) to raw files; ``labels`` fixes the label order
+    for classification (default: the sorted labels of the training split).
+    """
+    if task not in TASKS:
+        raise ConfigError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    if labels is not None and len(set(labels)) != len(labels):
+        raise ConfigError(f"labels {labels} name a label twice; list each label once")
+    out_dir = Path(out_dir)
+    settings = PrepareSettings(
+        corpus=name or out_dir.name,
+        task=task,
+        tokenizer=get_tokenizer(tokenizer),
+        min_freq=min_freq,
+        max_size=max_size,
+        labels=tuple(labels) if labels else None,
+    )
+    check_limits(min_freq, max_size)
+    checked = _check_files(task, files)
+    _check_out_dir(out_dir, checked)
+    with atomic_dir(out_dir) as tmp:
+        vocab, split_stats, label_order = TASKS[task](checked, settings, tmp)
+        vocab.save(tmp / "vocab.json")
+        stats = CorpusStats(
+            corpus=settings.corpus,
+            task=task,
+            tokenizer=settings.tokenizer.name,
+            vocab_size=len(vocab),
+            min_freq=min_freq,
+            max_size=max_size,
+            splits=split_stats,
+            labels=label_order,
+        )
+        write_json(tmp / "stats.json", stats.to_json())
+    return stats
+
+
+def raw_files(raw_dir: Path, task: str) -> dict[str, Path]:
+    """The split files of a raw folder: ``{split}.txt`` (lm) or ``{split}.tsv`` (classification)."""
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise CorpusError(f"{raw_dir}: raw corpus folder not found; check --raw")
+    files = {}
+    for split in SPLITS:
+        path = raw_dir / f"{split}{EXTENSIONS[task]}"
+        if path.exists():
+            files[split] = path
+        elif split in REQUIRED_SPLITS[task]:
+            raise CorpusError(
+                f"{path}: file not found; a raw {task} folder holds "
+                f"{', '.join(s + EXTENSIONS[task] for s in REQUIRED_SPLITS[task])} (name other files with "
+                "--train/--valid/--test instead of --raw)"
+            )
+    return files
+
+
+def _files_from_args(args: argparse.Namespace) -> dict[str, Path]:
+    named = {split: getattr(args, split) for split in SPLITS if getattr(args, split) is not None}
+    if args.raw is not None:
+        if named:
+            raise ConfigError("give either --raw DIR or --train/--valid/--test files, not both")
+        return raw_files(args.raw, args.task)
+    if not named:
+        raise ConfigError("no input: give --raw DIR or --train PATH --valid PATH [--test PATH]")
+    return named
+
+
+def _parse_labels(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    labels = [label.strip() for label in text.split(",")]
+    if not all(labels):
+        raise ConfigError(f"--labels {text!r} has an empty label; write them as a,b,c")
+    return labels
+
+
+def _run(args: argparse.Namespace) -> int:
+    stats = prepare_corpus(
+        files=_files_from_args(args),
+        task=args.task,
+        out_dir=args.out,
+        tokenizer=args.tokenizer,
+        min_freq=args.min_freq,
+        max_size=args.max_size,
+        labels=_parse_labels(args.labels),
+        name=args.name,
+    )
+    print(f"prepared {stats.corpus} ({stats.task}) in {args.out}: vocabulary {stats.vocab_size}")
+    for split, s in stats.splits.items():
+        print(f"  {split:<5} lines {s.lines:>8}  tokens {s.tokens:>9}  types {s.types:>7}  oov {s.oov_rate:.2%}  unk {s.unk_rate:.2%}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``rnnlab prepare``."""
+    parser = sub.add_parser(
+        "prepare",
+        help="tokenize a raw corpus, build its vocabulary and write the processed folder",
+        description=(
+            "Tokenize the raw splits, build the vocabulary on the training split, map out-of-vocabulary "
+            "tokens to <unk> and write vocab.json, the processed splits, stats.json (and labels.json for "
+            "classification) into --out, atomically."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "raw layout:\n"
+            "  lm              train.txt valid.txt test.txt: one sentence or paragraph per line\n"
+            "  classification  train.tsv valid.tsv [test.tsv]: header sentence<TAB>label[<TAB>extra...]\n"
+            "tokenizers:\n" + describe_tokenizers()
+        ),
+    )
+    parser.add_argument("--task", required=True, choices=tuple(TASKS), help="lm or classification")
+    parser.add_argument("--raw", type=Path, metavar="DIR", help="raw folder in the layout below")
+    parser.add_argument("--train", type=Path, metavar="PATH", help="training file (instead of --raw)")
+    parser.add_argument("--valid", type=Path, metavar="PATH", help="validation file (instead of --raw)")
+    parser.add_argument("--test", type=Path, metavar="PATH", help="test file (required for lm, optional otherwise)")
+    parser.add_argument("--tokenizer", required=True, metavar="NAME", help=f"one of: {', '.join(TOKENIZERS)}")
+    parser.add_argument("--min-freq", type=int, default=1, metavar="N", help="keep training tokens seen at least N times (default 1)")
+    parser.add_argument("--max-size", type=int, default=None, metavar="N", help="keep at most N tokens besides <pad>, <unk>, <eos> (default: no limit)")
+    parser.add_argument("--labels", metavar="A,B,...", help="classification label order (default: sorted training labels)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="processed folder to write (replaced if present)")
+    parser.add_argument("--name", metavar="CORPUS", help="corpus name recorded in stats.json (default: name of --out)")
+    parser.set_defaults(func=_run)

@@ -1,0 +1,175 @@
+"""``synthetic-sentiment``: review sentences whose label hangs on words to the right of the evidence.
+
+Each row is ``sentence<TAB>label<TAB>position<TAB>construction``. One evidence span sits at the
+``front``, in the ``middle`` or at the ``end`` of neutral filler, in one of three constructions:
+
+- ``plain``: one sentiment word gives the label ("the acting was great").
+- ``negation``: a reversal after the sentiment word flips it ("the acting was great ? not at all").
+- ``contrast``: two clauses of opposite polarity joined by "but"; the clause after "but" gives
+  the label ("the plot was great , but overall it was dull").
+
+The filler never holds a sentiment word, "not", "but" or "?". Label, position and construction
+are balanced in every split. A left-to-right reader has to carry front evidence across the
+whole filler; a bidirectional one also reads it from the near side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+from pathlib import Path
+from types import MappingProxyType
+
+from ..errors import ConfigError
+from .corpus_io import tsv_line
+from .synthetic import CorpusGenerator, StableRandom, balanced
+
+LABELS = ("negative", "positive")
+POSITIONS = ("front", "middle", "end")
+CONSTRUCTIONS = ("plain", "negation", "contrast")
+COLUMNS = ("sentence", "label", "position", "construction")
+
+POSITIVE = (
+    "great", "wonderful", "excellent", "brilliant", "superb", "delightful", "moving", "charming",
+    "gripping", "beautiful", "clever", "fantastic", "lovely", "impressive", "enjoyable",
+)
+NEGATIVE = (
+    "dull", "terrible", "awful", "boring", "dreadful", "weak", "clumsy", "tedious",
+    "painful", "bland", "poor", "lifeless", "messy", "horrible", "disappointing",
+)
+ASPECTS = (
+    "plot", "acting", "script", "music", "cast", "ending", "dialogue", "direction",
+    "story", "soundtrack", "photography", "pacing", "humor", "score", "editing",
+)
+REVERSALS = ("? not at all", "? not really", "? hardly", "? far from it")
+CONTRAST_TAILS = ("but overall it was {s}", "but the {a} was {s}", "but in the end it felt {s}")
+# A clause that states a polarity; the same openings serve plain, negation and contrast rows, so
+# the words before the sentiment word never tell the construction.
+CLAUSES = ("the {a} was {s}", "the {a} felt {s}", "i found the {a} {s}")
+
+# Neutral clauses: slots in braces are filled from NEUTRAL_SLOTS.
+NEUTRAL_CLAUSES = (
+    "i saw it on a {day}",
+    "we watched it at the {venue}",
+    "it runs about {number} minutes",
+    "the film came out in {month}",
+    "my {relative} came along",
+    "it is based on a {source}",
+    "the story takes place in {setting}",
+    "most of it was shot in {setting}",
+    "the film is in {language}",
+    "there is a long scene at the {venue}",
+    "i went with my {relative} on a {day}",
+    "the lead plays a {job}",
+    "the second half is set in {month}",
+    "it was shown at the {venue} in {month}",
+)
+NEUTRAL_SLOTS = MappingProxyType(
+    {
+        "day": ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        "venue": ("cinema", "festival", "library", "museum", "theater", "station", "harbor"),
+        "number": ("ninety", "eighty", "seventy", "hundred"),
+        "month": ("january", "march", "april", "june", "july", "october", "december"),
+        "relative": ("brother", "sister", "cousin", "uncle", "aunt", "father", "mother", "neighbor"),
+        "source": ("novel", "play", "comic", "radio show", "short story"),
+        "setting": ("paris", "london", "a small town", "the desert", "a village", "an old house", "the mountains"),
+        "language": ("french", "spanish", "german", "english", "italian"),
+        "job": ("teacher", "pilot", "baker", "farmer", "lawyer", "sailor", "nurse"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class SyntheticSentimentParams:
+    n_train: int = 3600
+    n_valid: int = 900
+    n_test: int = 900
+    filler_min: int = 16
+    filler_max: int = 64
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for key in ("n_train", "n_valid", "n_test"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        if not 0 <= self.filler_min <= self.filler_max:
+            raise ConfigError(
+                f"parameters 'filler_min' and 'filler_max' need 0 <= filler_min <= filler_max, "
+                f"got {self.filler_min} and {self.filler_max}"
+            )
+
+
+def _polar_words(label: str) -> tuple[str, ...]:
+    return POSITIVE if label == "positive" else NEGATIVE
+
+
+def _opposite(label: str) -> str:
+    return LABELS[1 - LABELS.index(label)]
+
+
+def evidence(rng: StableRandom, label: str, construction: str) -> list[str]:
+    """The evidence span of one row; its label is ``label`` under ``construction``'s rule."""
+    clause_label = _opposite(label) if construction in ("negation", "contrast") else label
+    tokens = rng.choice(CLAUSES).format(a=rng.choice(ASPECTS), s=rng.choice(_polar_words(clause_label))).split()
+    if construction == "negation":
+        tokens += rng.choice(REVERSALS).split()
+    elif construction == "contrast":
+        tail = rng.choice(CONTRAST_TAILS).format(a=rng.choice(ASPECTS), s=rng.choice(_polar_words(label)))
+        tokens += [","] + tail.split()
+    return tokens
+
+
+def neutral_clause(rng: StableRandom) -> list[str]:
+    template = rng.choice(NEUTRAL_CLAUSES)
+    slots = {key: rng.choice(values) for key, values in NEUTRAL_SLOTS.items() if "{" + key + "}" in template}
+    return template.format(**slots).split()
+
+
+def neutral_filler(rng: StableRandom, length: int) -> list[str]:
+    """Neutral clauses joined by "," with about ``length`` tokens (at least ``length`` if > 0)."""
+    tokens: list[str] = []
+    while len(tokens) < length:
+        tokens += ([","] if tokens else []) + neutral_clause(rng)
+    return tokens
+
+
+def row(rng: StableRandom, params: SyntheticSentimentParams, label: str, position: str, construction: str) -> str:
+    """One TSV row: the evidence placed at ``position`` within neutral filler."""
+    length = rng.between(params.filler_min, params.filler_max)
+    before = {"front": 0, "middle": length // 2, "end": length}[position]
+    left, right = neutral_filler(rng, before), neutral_filler(rng, length - before)
+    parts = [part for part in (left, evidence(rng, label, construction), right) if part]
+    tokens = [tok for i, part in enumerate(parts) for tok in ([","] if i else []) + part] + ["."]
+    return tsv_line((" ".join(tokens), label, position, construction))
+
+
+def split_rows(params: SyntheticSentimentParams, split: str, n: int) -> list[str]:
+    """The rows of one split, balanced over label x position x construction."""
+    rng = StableRandom(f"synthetic-sentiment/{params.seed}/{split}")
+    cells = list(product(LABELS, POSITIONS, CONSTRUCTIONS))
+    return [row(rng, params, *cell) for cell in balanced(cells, n, rng)]
+
+
+def write(params: SyntheticSentimentParams, out_dir: Path) -> None:
+    """Write ``train.tsv``, ``valid.tsv`` and ``test.tsv``."""
+    for split, n in (("train", params.n_train), ("valid", params.n_valid), ("test", params.n_test)):
+        text = tsv_line(COLUMNS) + "".join(split_rows(params, split, n))
+        (out_dir / f"{split}.tsv").write_text(text, encoding="utf-8")
+
+
+def example(seed: int = 0) -> str:
+    """The header and one short row per construction."""
+    rng = StableRandom(f"synthetic-sentiment/{seed}/example")
+    params = SyntheticSentimentParams(filler_min=4, filler_max=8, seed=seed)
+    cells = [("positive", "front", "negation"), ("negative", "end", "contrast"), ("positive", "middle", "plain")]
+    return tsv_line(COLUMNS) + "".join(row(rng, params, *cell) for cell in cells)
+
+
+GENERATOR = CorpusGenerator(
+    name="synthetic-sentiment",
+    task="classification",
+    params_type=SyntheticSentimentParams,
+    write=write,
+    example=example,
+    description="sentiment rows whose label needs words to the right of the evidence (negation, contrast)",
+)
