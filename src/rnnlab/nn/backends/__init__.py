@@ -1,0 +1,42 @@
+"""The backend registry of :mod:`rnnlab.nn`, holding the built-in ``loop`` and ``torch`` backends."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+
+from ..dispatch import Backend, BackendRegistry
+from .loop import LoopBackend
+from .torch_vf import TorchBackend
+
+
+def builtin_registry() -> BackendRegistry:
+    registry = BackendRegistry()
+    registry.register("loop", LoopBackend())
+    registry.register("torch", TorchBackend(), default_for=("*",))
+    return registry
+
+
+# The one registry the modules look backends up in; register_backend adds to it.
+REGISTRY = builtin_registry()
+
+
+def register_backend(
+    name: str, backend: Backend, *, default_for: Iterable[str] = (), replace: bool = False
+) -> None:
+    """Make ``backend`` selectable as ``backend=name``.
+
+    ``default_for`` names device types (``"cuda"``, ...) on which it becomes the default.
+    """
+    REGISTRY.register(name, backend, default_for=default_for, replace=replace)
+
+
+def available_backends() -> tuple[str, ...]:
+    """Names of the registered backends, in registration order."""
+    return REGISTRY.names()
+
+
+def default_backend(device: torch.device | str | None = None) -> str:
+    """The backend used on ``device`` when a module names none (``"torch"`` on every device today)."""
+    return REGISTRY.default(device)
