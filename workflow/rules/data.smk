@@ -8,6 +8,8 @@ rule generate_corpus:
         corpus=PLAN.corpus_pattern("generate"),
     params:
         args=lambda w: PLAN.generate_args(w.corpus),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/generate_corpus/{corpus}.log",
     benchmark:
@@ -26,6 +28,8 @@ rule download_corpus:
         corpus=PLAN.corpus_pattern("download"),
     params:
         args=lambda w: PLAN.download_args(w.corpus),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/download_corpus/{corpus}.log",
     benchmark:
@@ -45,6 +49,8 @@ rule prepare_corpus:
         directory("data/processed/{corpus}"),
     params:
         args=lambda w: PLAN.prepare_args(w.corpus),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/prepare_corpus/{corpus}.log",
     benchmark:

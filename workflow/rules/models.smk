@@ -12,6 +12,8 @@ rule train_model:
         device=CFG.device,
         checkpoints="results/checkpoints/{corpus}/{model}/seed{seed}",
     threads: CFG.threads
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/train_model/{corpus}/{model}/seed{seed}.log",
     benchmark:
@@ -35,6 +37,8 @@ rule evaluate_model:
     params:
         task=lambda w: PLAN.task_of(w.corpus),
         device=CFG.device,
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/evaluate_model/{corpus}/{model}/seed{seed}.log",
     benchmark:
@@ -55,6 +59,8 @@ rule collect_metrics:
         csv="results/metrics.csv",
         json="results/metrics.json",
         plots=directory("results/plots"),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/collect_metrics.log",
     benchmark:

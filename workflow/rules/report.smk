@@ -6,6 +6,8 @@ rule figures:
         metrics="results/metrics.csv",
     output:
         directory("results/figures"),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/figures.log",
     benchmark:
@@ -28,6 +30,8 @@ rule report:
     params:
         config=json.dumps(config, sort_keys=True),
         corpora=lambda w, input: " ".join(input.corpora),
+    conda:
+        "../envs/rnnlab.yaml"
     log:
         "logs/report.log",
     benchmark:

@@ -1,0 +1,85 @@
+"""The whole DAG at tiny scale in a temporary folder: corpora → models → metrics → report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+TINY = {
+    "preset": "tiny",
+    "seeds": [1, 2],
+    "corpora": {
+        "synthetic-lm": {"task": "lm", "source": "generate", "generator": "synthetic-lm", "seed": 3,
+                         "params": {"n_train": 120, "n_valid": 30, "n_test": 30, "distances": [4, 10]}},
+        "synthetic-sentiment": {"task": "classification", "source": "generate", "generator": "synthetic-sentiment",
+                                "seed": 4, "params": {"n_train": 150, "n_valid": 30, "n_test": 30}},
+    },
+    "experiments": {
+        "lm": {"corpora": ["synthetic-lm"], "models": {"ngram-kn2": {}, "ngram-kn3": {}}},
+        "classification": {"corpora": ["synthetic-sentiment"], "models": {"ngram-nb": {}}},
+    },
+    "report": {"title": "tiny run"},
+}
+
+
+def _setup(tmp_path: Path, copy_workflow, config: dict) -> Path:
+    work = copy_workflow(tmp_path / "work")
+    (work / "tiny.yaml").write_text(yaml.safe_dump(config))
+    return work
+
+
+def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
+    work = _setup(tmp_path, copy_workflow, TINY)
+    run_snakemake(work, "--cores", "2", "--configfile", "tiny.yaml")
+
+    metrics = pd.read_csv(work / "results/metrics.csv")
+    assert {"task", "corpus", "model", "seed", "split", "metric", "value"} <= set(metrics.columns)
+    assert set(metrics["model"]) == {"ngram-kn2", "ngram-kn3", "ngram-nb"}
+    assert set(metrics["split"]) == {"valid", "test"}
+    ppl = metrics[metrics["metric"] == "perplexity"]["value"]
+    assert (ppl > 1).all() and (ppl < 1000).all()
+    acc = metrics[metrics["metric"] == "accuracy"]["value"]
+    assert ((acc >= 0) & (acc <= 100)).all()
+
+    headline = json.loads((work / "results/metrics.json").read_text())
+    assert headline["lm"]["synthetic-lm"]["ngram-kn3"]["test"]["perplexity"] > 1
+    for name in ("lm_perplexity", "classification"):
+        for ext in ("png", "pdf", "svg", "txt"):
+            assert (work / f"results/figures/{name}.{ext}").exists()
+    html = (work / "results/report/index.html").read_text()
+    assert "tiny run" in html and "data:image/png;base64," in html and "Corpus statistics" in html
+    assert (work / "results/report/report.md").exists()
+    assert (work / "data/processed/synthetic-lm/stats.json").exists()
+    # Every rule leaves a log and a benchmark.
+    assert list((work / "logs/train_model").rglob("*.log"))
+    assert list((work / "results/benchmarks/train_model").rglob("*.tsv"))
+
+    dry = run_snakemake(work, "-n", "--configfile", "tiny.yaml")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_bad_config_stops_before_any_job(tmp_path: Path, copy_workflow, run_snakemake):
+    bad = json.loads(json.dumps(TINY))
+    bad["corpora"]["synthetic-lm"]["tokeniser"] = "whitespace"
+    work = _setup(tmp_path, copy_workflow, bad)
+    proc = run_snakemake(work, "--cores", "1", "--configfile", "tiny.yaml", check=False)
+    assert proc.returncode != 0
+    assert "unknown key 'tokeniser' under corpora.synthetic-lm" in proc.stdout + proc.stderr
+    assert not (work / "data").exists() and not (work / "results").exists()
+
+
+def test_workflow_lints_clean(repo_root: Path, run_snakemake):
+    proc = run_snakemake(repo_root, "--lint", "--configfile", "config/config.yaml")
+    assert proc.returncode == 0
+
+
+def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_path: Path, copy_workflow):
+    work = copy_workflow(tmp_path / "work")
+    proc = run_snakemake(work, "-n", "--configfile", str(repo_root / "config/paper.yaml"))
+    out = proc.stdout + proc.stderr
+    for rule in ("download_corpus", "prepare_corpus", "train_model", "evaluate_model", "collect_metrics", "figures", "report"):
+        assert rule in out
