@@ -145,7 +145,7 @@ def _train(req: TrainRequest, svm: bool) -> None:
     seconds = time.perf_counter() - start
     req.out_dir.mkdir(parents=True, exist_ok=True)
     model.save(req.out_dir)
-    write_json(req.out_dir / "status.json", {"status": "ok", "train_seconds": seconds,
+    write_json(req.out_dir / "status.json", {"status": "completed", "train_seconds": seconds,
                                               "params": int(model.weights.size + model.bias.size),
                                               "backend": "numpy", "device": "cpu"})
 
@@ -159,7 +159,11 @@ def _evaluate(req: EvalRequest, name: str) -> MetricRows:
         rows += classification_rows(req.task, req.corpus, name, req.seed, split, data.labels,
                                     model.predict(data.sentences), model.labels)
     extra = {"params": status["params"], "train_seconds": status["train_seconds"]}
-    return [{**r, **extra, "backend": "numpy", "device": "cpu", "status": "ok"} for r in rows]
+    return [{**r, **extra, "backend": "numpy", "device": "cpu", "status": "completed"} for r in rows]
+
+
+def _check(task: str, params: dict[str, Any], device: str) -> None:
+    NBParams.from_dict({k: v for k, v in params.items() if k != "svm"})
 
 
 def entries() -> list[ModelEntry]:
@@ -167,9 +171,9 @@ def entries() -> list[ModelEntry]:
         ModelEntry("ngram-nb", "ngram", ("classification",), lambda r: _train(r, svm=False),
                    lambda r: _evaluate(r, "ngram-nb"),
                    "Multinomial Naive Bayes, binarized unigram+bigram features (Wang & Manning 2012)",
-                   deterministic=True),
+                   deterministic=True, check=_check),
         ModelEntry("ngram-nbsvm", "ngram", ("classification",), lambda r: _train(r, svm=True),
                    lambda r: _evaluate(r, "ngram-nbsvm"),
                    "NBSVM: SVM on NB log-count-ratio features, interpolated (Wang & Manning 2012)",
-                   deterministic=True),
+                   deterministic=True, check=_check),
     ]

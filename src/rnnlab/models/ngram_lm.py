@@ -20,10 +20,14 @@ from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 ORDERS = (1, 2, 3, 4, 5)
 
 
-def _train(req: TrainRequest, order: int) -> None:
-    unknown = sorted(set(req.params) - {"discount_fallback"})
+def _check(task: str, params: dict, device: str) -> None:
+    unknown = sorted(set(params) - {"discount_fallback"})
     if unknown:
         raise ConfigError(f"unknown n-gram LM parameter(s) {unknown}; valid: ['discount_fallback']")
+
+
+def _train(req: TrainRequest, order: int) -> None:
+    _check(req.task, req.params, req.device)
     fallback = tuple(req.params.get("discount_fallback", (0.5, 1.0, 1.5)))
     req.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -32,7 +36,7 @@ def _train(req: TrainRequest, order: int) -> None:
     seconds = time.perf_counter() - start
     n_params = int(sum(stats.counts))
     write_json(req.out_dir / "status.json", {
-        "status": "ok", "train_seconds": seconds, "params": n_params, "order": order,
+        "status": "completed", "train_seconds": seconds, "params": n_params, "order": order,
         "discounts": [[d.d1, d.d2, d.d3] for d in stats.discounts], "backend": "numpy", "device": "cpu",
     })
 
@@ -41,7 +45,7 @@ def _evaluate(req: EvalRequest, name: str) -> MetricRows:
     model = ArpaModel.load(req.model_dir / "model.arpa")
     status = json.loads((req.model_dir / "status.json").read_text(encoding="utf-8"))
     extra = {"params": status["params"], "train_seconds": status["train_seconds"],
-             "backend": "numpy", "device": "cpu", "status": "ok"}
+             "backend": "numpy", "device": "cpu", "status": "completed"}
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):
         summary = model.score_file(split_path(req.corpus_dir, "lm", split))
@@ -53,6 +57,7 @@ def _evaluate(req: EvalRequest, name: str) -> MetricRows:
 def entries() -> list[ModelEntry]:
     return [
         ModelEntry(f"ngram-kn{n}", "ngram", ("lm",), partial(_train, order=n), partial(_evaluate, name=f"ngram-kn{n}"),
-                   f"{n}-gram LM, interpolated modified Kneser-Ney (Chen & Goodman 1998)", deterministic=True)
+                   f"{n}-gram LM, interpolated modified Kneser-Ney (Chen & Goodman 1998)", deterministic=True,
+                   check=_check)
         for n in ORDERS
     ]

@@ -72,6 +72,9 @@ class ModelEntry:
     # Why a task is refused, e.g. a bidirectional model cannot be a language model.
     refused: dict[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
+    # check(task, params, device) raises ConfigError for hyperparameters or a device/backend
+    # request that training would refuse; called at config validation, before any job runs.
+    check: Callable[[str, dict[str, Any], str], None] | None = None
 
 
 def _module_entries(module_name: str) -> list[ModelEntry]:
@@ -103,11 +106,27 @@ def _find(name: str) -> ModelEntry | None:
     return None
 
 
+def base_name(name: str) -> str | None:
+    """The registered model a config key names: itself, or the longest registered prefix before a '-'.
+
+    ``lstm-medium`` and ``lstm-2layer`` are variants of ``lstm`` (their own hyperparameters, their
+    own rows in the metrics), while ``ngram-kn3`` is a registered name of its own.
+    """
+    parts = name.split("-")
+    for i in range(len(parts), 0, -1):
+        candidate = "-".join(parts[:i])
+        if _find(candidate) is not None:
+            return candidate
+    return None
+
+
 def get_model(name: str, task: str | None = None) -> ModelEntry:
-    """Look a model up by name (and check that it serves ``task``); ConfigError otherwise."""
-    entry = _find(name)
+    """Look a model (or a variant ``<model>-<variant>``) up and check that it serves ``task``."""
+    base = base_name(name)
+    entry = _find(base) if base else None
     if entry is None:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(build_registry()))}")
+        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(sorted(build_registry()))} "
+                          "(or a variant of one, named <model>-<variant>)")
     if task is not None and task not in entry.tasks:
         reason = entry.refused.get(task, f"it serves only {', '.join(entry.tasks)}")
         raise ConfigError(f"model {name!r} cannot be used for task {task!r}: {reason}")

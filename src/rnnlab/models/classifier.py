@@ -1,0 +1,161 @@
+"""RNN, LSTM and BiLSTM sentence classifiers.
+
+Padding never changes a sentence's result: the forward direction reads padding only after a
+sentence's last word; the reverse direction reads each sentence reversed within its own
+length (padding again comes last); pooling looks only at real positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.batching import LabelledIds, epoch_permutation, pad_batch
+from ..errors import ConfigError
+from .rnn_lm import CELLS
+
+
+def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse the first ``lengths[b]`` steps of each column of x (T, B, ...); padding stays put."""
+    steps = torch.arange(x.size(0), device=x.device).unsqueeze(1)  # (T, 1)
+    lengths = lengths.to(x.device).unsqueeze(0)  # (1, B)
+    index = torch.where(steps < lengths, lengths - 1 - steps, steps)  # (T, B)
+    return x.gather(0, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+def valid_mask(lengths: torch.Tensor, steps: int) -> torch.Tensor:
+    """(T, B) True where a step belongs to the sentence."""
+    return torch.arange(steps, device=lengths.device).unsqueeze(1) < lengths.unsqueeze(0)
+
+
+def pool_last(out: torch.Tensor, lengths: torch.Tensor, hidden: int) -> torch.Tensor:
+    """Final states: forward h at each sentence's last word; reverse h at its first word."""
+    batch = torch.arange(out.size(1), device=out.device)
+    forward = out[lengths - 1, batch, :hidden]  # (B, H)
+    if out.size(2) == hidden:
+        return forward
+    return torch.cat([forward, out[0, :, hidden:]], dim=1)  # (B, 2H)
+
+
+def pool_mean(out: torch.Tensor, lengths: torch.Tensor, hidden: int) -> torch.Tensor:
+    mask = valid_mask(lengths, out.size(0)).unsqueeze(2).to(out.dtype)  # (T, B, 1)
+    return (out * mask).sum(0) / lengths.unsqueeze(1).to(out.dtype)  # (B, D)
+
+
+def pool_max(out: torch.Tensor, lengths: torch.Tensor, hidden: int) -> torch.Tensor:
+    mask = valid_mask(lengths, out.size(0)).unsqueeze(2)  # (T, B, 1)
+    return out.masked_fill(~mask, float("-inf")).max(0).values  # (B, D)
+
+
+POOLINGS: Mapping[str, Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]] = MappingProxyType(
+    {"last": pool_last, "mean": pool_mean, "max": pool_max}
+)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    emb: int = 100
+    hidden: int = 128
+    layers: int = 1
+    dropout: float = 0.3
+    pooling: str = "last"
+
+    def __post_init__(self) -> None:
+        for key in ("emb", "hidden", "layers"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"parameter 'pooling' must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+
+
+class RNNClassifier(nn.Module):
+    """Embedding -> recurrent layers (one or two directions) -> pooling -> linear over labels."""
+
+    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_labels: int,
+                 cfg: ClassifierConfig, backend: str) -> None:
+        super().__init__()
+        self.cfg = cfg
+        spec = CELLS[cell]
+        directions = 2 if bidirectional else 1
+        self.embed = nn.Embedding(vocab_size, cfg.emb)
+        self.drop = nn.Dropout(cfg.dropout)
+        sizes = [cfg.emb] + [directions * cfg.hidden] * (cfg.layers - 1)
+        self.forward_layers = nn.ModuleList(spec.make(size, cfg.hidden, 1, 0.0, backend) for size in sizes)
+        self.reverse_layers = nn.ModuleList(
+            spec.make(size, cfg.hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
+        )
+        self.out = nn.Linear(directions * cfg.hidden, num_labels)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """ids (T, B) padded at the end, lengths (B,) -> logits (B, C)."""
+        lengths = lengths.to(ids.device)
+        x = self.drop(self.embed(ids))  # (T, B, E)
+        for layer, forward in enumerate(self.forward_layers):
+            out, _ = forward(x)  # (T, B, H)
+            if self.reverse_layers:
+                rev, _ = self.reverse_layers[layer](reverse_within_length(x, lengths))
+                out = torch.cat([out, reverse_within_length(rev, lengths)], dim=2)  # (T, B, 2H)
+            x = self.drop(out) if layer + 1 < len(self.forward_layers) else out
+        features = POOLINGS[self.cfg.pooling](x, lengths, self.cfg.hidden)  # (B, D)
+        return self.out(self.drop(features))
+
+
+@torch.no_grad()
+def predict_logits(model: RNNClassifier, data: LabelledIds, pad_id: int, device: torch.device,
+                   batch_size: int = 256) -> torch.Tensor:
+    """Logits (N, C) in the data's order; sentences are batched by length for speed."""
+    model.eval()
+    order = sorted(range(len(data.sentences)), key=lambda i: data.sentences[i].numel())
+    logits = torch.empty(len(order), model.out.out_features)
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        ids, lengths = pad_batch([data.sentences[i] for i in rows], pad_id)
+        logits[rows] = model(ids.to(device), lengths).float().cpu()
+    return logits
+
+
+class ClassificationObjective:
+    """Shuffled mini-batches of padded sentences; loss = mean cross-entropy per sentence."""
+
+    def __init__(self, model: RNNClassifier, train: LabelledIds, valid: LabelledIds, pad_id: int,
+                 batch_size: int, device: torch.device, seed: int) -> None:
+        self.model = model
+        self.train = train
+        self.valid = valid
+        self.pad_id = pad_id
+        self.batch_size = batch_size
+        self.device = device
+        self.seed = seed
+        self.order = list(range(len(train.sentences)))
+
+    def num_batches(self) -> int:
+        return -(-len(self.train.sentences) // self.batch_size)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.order = epoch_permutation(len(self.train.sentences), self.seed, epoch).tolist()
+
+    def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        ids, lengths = pad_batch([self.train.sentences[i] for i in rows], self.pad_id)  # (T, B), (B,)
+        logits = self.model(ids.to(self.device), lengths)  # (B, C)
+        loss = F.cross_entropy(logits, self.train.labels[rows].to(self.device))
+        return loss, len(rows), int(lengths.sum())
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_carried_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        return None
+
+    def validate(self) -> dict[str, float]:
+        logits = predict_logits(self.model, self.valid, self.pad_id, self.device)
+        loss = F.cross_entropy(logits, self.valid.labels).item()
+        accuracy = (logits.argmax(1) == self.valid.labels).double().mean().item()
+        return {"valid_loss": loss, "valid_accuracy": 100 * accuracy}

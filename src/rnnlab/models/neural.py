@@ -1,0 +1,284 @@
+"""Registry entries of the neural models: window LM, RNN/LSTM LMs, RNN/LSTM/BiLSTM classifiers.
+
+Each (family, task) pair is a :class:`Spec`: its hyperparameter dataclass, training defaults,
+how to build the network and its training objective, and how to score a split. Training
+goes through :func:`rnnlab.train.fit`; evaluation reads the artefacts it wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import types
+import typing
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+from torch import nn
+
+from .. import metrics
+from ..data.batching import LabelledIds, Vocab, encode_classification_split, encode_lm_split
+from ..data.processed import available_splits, read_labels, split_path
+from ..errors import ConfigError, CorpusError, RnnlabError
+from ..io import read_json
+from ..nn import available_backends, default_backend
+from ..train import TrainConfig, fit
+from .classifier import ClassificationObjective, ClassifierConfig, RNNClassifier, predict_logits
+from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
+from .rnn_lm import BPTTObjective, RNNLM, RNNLMConfig, lm_nll, lm_scores
+from .window import WindowConfig, WindowLM, WindowObjective, window_nll
+
+
+@dataclass(frozen=True)
+class Data:
+    """A processed corpus in ids: LM streams (N,) or labelled sentences, per split."""
+
+    vocab: Vocab
+    labels: tuple[str, ...]
+    splits: dict[str, Any]
+
+
+def load_lm(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
+    vocab = Vocab.load(corpus_dir)
+    return Data(vocab, (), {s: encode_lm_split(corpus_dir, s, vocab) for s in splits})
+
+
+def load_classification(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
+    vocab = Vocab.load(corpus_dir)
+    return Data(vocab, tuple(read_labels(corpus_dir)),
+                {s: encode_classification_split(corpus_dir, s, vocab) for s in splits})
+
+
+def score_window(model: WindowLM, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    return lm_scores(*window_nll(model, data.splits[split], data.vocab, device))
+
+
+def score_rnn_lm(model: RNNLM, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    return lm_scores(*lm_nll(model, data.splits[split], data.vocab, cfg.eval_batch_size, device))
+
+
+def score_classifier(model: RNNClassifier, data: Data, split: str, cfg: TrainConfig,
+                     device: torch.device) -> dict[str, float]:
+    split_data: LabelledIds = data.splits[split]
+    predicted = predict_logits(model, split_data, data.vocab.pad, device).argmax(1).tolist()
+    gold, pred = split_data.gold_names, [data.labels[i] for i in predicted]
+    return {"accuracy": 100 * metrics.accuracy(gold, pred), "macro_f1": 100 * metrics.macro_f1(gold, pred, data.labels)}
+
+
+@dataclass(frozen=True)
+class Spec:
+    family: str
+    task: str
+    description: str
+    config: type
+    train_defaults: Mapping[str, Any]
+    load: Callable[[Path, tuple[str, ...]], Data]
+    build: Callable[[Any, int, int, str], nn.Module]  # (config, vocab size, labels, backend)
+    objective: Callable[[nn.Module, TrainConfig, Data, torch.device, int], Any]
+    score: Callable[[nn.Module, Data, str, TrainConfig, torch.device], dict[str, float]]
+    metric_names: tuple[str, ...]
+
+
+LM_METRICS = ("perplexity", "cross_entropy")
+CLASSIFICATION_METRICS = ("accuracy", "macro_f1")
+RNN_LM_DEFAULTS = types.MappingProxyType(
+    {"batch_size": 20, "lr": 2e-3, "clip": 0.25, "epochs": 6, "eval_batch_size": 1})
+CLASSIFIER_DEFAULTS = types.MappingProxyType({"batch_size": 32, "lr": 2e-3, "clip": 5.0, "epochs": 8})
+
+
+def _rnn_lm_spec(cell: str, description: str) -> Spec:
+    return Spec(
+        cell, "lm", description, RNNLMConfig, RNN_LM_DEFAULTS, load_lm,
+        lambda cfg, vocab_size, _labels, backend: RNNLM(cell, vocab_size, cfg, backend),
+        lambda model, tc, data, device, seed: BPTTObjective(
+            model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, tc.eval_batch_size, device),
+        score_rnn_lm, LM_METRICS,
+    )
+
+
+def _classifier_spec(family: str, cell: str, bidirectional: bool, description: str) -> Spec:
+    return Spec(
+        family, "classification", description, ClassifierConfig, CLASSIFIER_DEFAULTS, load_classification,
+        lambda cfg, vocab_size, labels, backend: RNNClassifier(cell, bidirectional, vocab_size, labels, cfg, backend),
+        lambda model, tc, data, device, seed: ClassificationObjective(
+            model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
+        score_classifier, CLASSIFICATION_METRICS,
+    )
+
+
+SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
+    ("window", "lm"): Spec(
+        "window", "lm", "Fixed-window neural LM: concatenated embeddings -> tanh -> softmax (Bengio et al. 2003)",
+        WindowConfig, types.MappingProxyType({"batch_size": 128, "lr": 2e-3, "epochs": 6}), load_lm,
+        lambda cfg, vocab_size, _labels, _backend: WindowLM(vocab_size, cfg),
+        lambda model, tc, data, device, seed: WindowObjective(
+            model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, device, seed),
+        score_window, LM_METRICS,
+    ),
+    ("rnn", "lm"): _rnn_lm_spec("rnn", "Elman RNN LM (tanh), truncated BPTT, optional tied embeddings"),
+    ("lstm", "lm"): _rnn_lm_spec("lstm", "LSTM LM, truncated BPTT, optional tied embeddings (Zaremba et al. 2014)"),
+    ("rnn", "classification"): _classifier_spec("rnn", "rnn", False, "Elman RNN sentence classifier"),
+    ("lstm", "classification"): _classifier_spec("lstm", "lstm", False, "LSTM sentence classifier"),
+    ("bilstm", "classification"): _classifier_spec("bilstm", "lstm", True, "Bidirectional LSTM sentence classifier"),
+})
+
+# Tasks a family cannot serve, and why (shown when a config asks for them).
+REFUSALS: Mapping[str, Mapping[str, str]] = types.MappingProxyType({
+    "bilstm": {"lm": "a bidirectional model sees the words to the right, i.e. the future it must predict: "
+                     "it cannot be a language model"},
+})
+
+
+def _check_type(key: str, value: Any, hint: Any) -> Any:
+    allowed = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    if value is None and type(None) in allowed:
+        return None
+    if bool in allowed and isinstance(value, bool):
+        return value
+    if int in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if float in allowed and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if str in allowed and isinstance(value, str):
+        return value
+    names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+    raise ConfigError(f"parameter {key!r} must be {names}, got {value!r}")
+
+
+def _typed(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {k: _check_type(k, v, hints[k]) for k, v in values.items()}
+
+
+def parse_params(name: str, task: str, params: Mapping[str, Any]) -> tuple[Any, TrainConfig]:
+    """Split a flat params dict into the family's model config and the training config."""
+    spec = SPECS[(name, task)]
+    model_keys = {f.name for f in fields(spec.config)}
+    train_keys = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(params) - model_keys - train_keys)
+    if unknown:
+        raise ConfigError(f"unknown parameter {unknown[0]!r} for model {name!r} on task {task!r}; "
+                          f"valid parameters: {', '.join(sorted(model_keys | train_keys))}")
+    model_cfg = spec.config(**_typed(spec.config, {k: v for k, v in params.items() if k in model_keys}))
+    train_values = {**spec.train_defaults, **{k: v for k, v in params.items() if k in train_keys}}
+    return model_cfg, TrainConfig(**_typed(TrainConfig, train_values))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"device {name!r} is not a torch device; use cpu, cuda or auto") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} was requested but no CUDA GPU is available; set device: cpu or auto")
+    return device
+
+
+def resolve_backend(requested: str | None, device: torch.device) -> str:
+    backend = requested or default_backend(device)
+    if backend not in available_backends():
+        raise ConfigError(f"unknown backend {backend!r}; registered backends: {', '.join(available_backends())}")
+    return backend
+
+
+def check_request(name: str, task: str, params: Mapping[str, Any], device: str) -> None:
+    """Refuse, before training, what training would refuse: bad params, a missing GPU or backend."""
+    _, train_cfg = parse_params(name, task, params)
+    resolved = resolve_device(device)
+    backend = resolve_backend(train_cfg.backend, resolved)
+    if backend == "triton" and resolved.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ConfigError(f"model {name!r} asks for backend 'triton' but trains on {resolved.type}: the Triton "
+                          "kernels need a CUDA GPU (set device: cuda on a GPU machine) or TRITON_INTERPRET=1 "
+                          "for the slow CPU interpreter; use backend: torch or loop on the CPU")
+
+
+def _file_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def train_model(name: str, req: TrainRequest) -> None:
+    spec = SPECS[(name, req.task)]
+    model_cfg, train_cfg = parse_params(name, req.task, req.params)
+    device = resolve_device(req.device)
+    backend = resolve_backend(train_cfg.backend or req.backend, device)
+    data = spec.load(req.corpus_dir, ("train", "valid"))
+    random.seed(req.seed)
+    np.random.seed(req.seed)
+    torch.manual_seed(req.seed)
+    model = spec.build(model_cfg, len(data.vocab), len(data.labels), backend).to(device)
+    meta = {"name": name, "family": spec.family, "task": req.task, "corpus": req.corpus, "seed": req.seed,
+            "config": asdict(model_cfg), "train": asdict(train_cfg), "vocab_size": len(data.vocab),
+            "labels": list(data.labels), "backend": backend}
+    inputs = [Path(req.corpus_dir) / "vocab.json"]
+    inputs += [split_path(req.corpus_dir, req.task, split) for split in ("train", "valid")]
+    identity = {**meta, "train": train_cfg.results_dict(), "device": device.type, "data": _file_digest(inputs)}
+    fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    fit(spec.objective(model, train_cfg, data, device, req.seed), train_cfg, Path(req.out_dir),
+        fingerprint=fingerprint, model_meta=meta, checkpoint_dir=req.checkpoint_dir, threads=req.threads,
+        status_extra={"model": name, "backend": backend, "device": str(device), "seed": req.seed})
+
+
+def load_trained(model_dir: Path, device: torch.device) -> tuple[Spec, nn.Module, dict[str, Any], TrainConfig]:
+    """The network saved in ``model_dir`` (on ``device``), its spec, metadata and training config."""
+    meta = read_json(Path(model_dir) / "model.json")
+    spec = SPECS[(meta["family"], meta["task"])]
+    cfg = spec.config(**meta["config"])
+    model = spec.build(cfg, meta["vocab_size"], len(meta["labels"]), default_backend(device))
+    model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
+    return spec, model.to(device), meta, TrainConfig(**meta["train"])
+
+
+def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
+    spec = SPECS[(name, req.task)]
+    status_path = Path(req.model_dir) / "status.json"
+    if not status_path.exists():
+        raise RnnlabError(f"{status_path} is missing: the model was not trained (or training was interrupted); "
+                          "run training first")
+    status = read_json(status_path)
+    splits = available_splits(req.corpus_dir, req.task, req.splits)
+    extra = {"params": status.get("params"), "train_seconds": status.get("train_seconds"),
+             "tokens_per_s": status.get("tokens_per_s"), "backend": status.get("backend"),
+             "device": status.get("device"), "status": status["status"]}
+    if status["status"] != "completed":
+        return [metrics.row(req.task, req.corpus, name, req.seed, split, metric, math.nan, **extra)
+                for split in splits for metric in spec.metric_names]
+    device = resolve_device(req.device)
+    spec, model, meta, train_cfg = load_trained(req.model_dir, device)
+    data = spec.load(req.corpus_dir, splits)
+    if len(data.vocab) != meta["vocab_size"] or list(data.labels) != meta["labels"]:
+        raise CorpusError(f"{req.corpus_dir}: vocabulary or labels differ from those {req.model_dir} was trained "
+                          "with; evaluate on the corpus the model was trained on")
+    rows: MetricRows = []
+    for split in splits:
+        for metric, value in spec.score(model, data, split, train_cfg, device).items():
+            rows.append(metrics.row(req.task, req.corpus, name, req.seed, split, metric, value, **extra))
+    return rows
+
+
+def entries() -> list[ModelEntry]:
+    out = []
+    for family in ("window", "rnn", "lstm", "bilstm"):
+        specs = [s for (f, _), s in SPECS.items() if f == family]
+        out.append(ModelEntry(
+            name=family, family=family, tasks=tuple(s.task for s in specs),
+            train=lambda req, f=family: train_model(f, req),
+            evaluate=lambda req, f=family: evaluate_model(f, req),
+            description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(family, {})),
+            requires=("torch",),
+            check=lambda task, params, device, f=family: check_request(f, task, params, device),
+        ))
+    return out

@@ -1,0 +1,258 @@
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from rnnlab import checkpoint
+from rnnlab.errors import ConfigError
+from rnnlab.models import neural
+from rnnlab.models.registry import TrainRequest
+from rnnlab.train import CHECKPOINT, TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+TIMING = {"seconds", "tokens_per_s"}
+TINY_LM = {"emb": 12, "hidden": 12, "layers": 2, "dropout": 0.3, "bptt": 6, "batch_size": 4}
+TINY_CLS = {"emb": 10, "hidden": 8, "dropout": 0.3, "batch_size": 8}
+
+
+def write_lm_corpus(root: Path) -> Path:
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(20)]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "<eos>"] + words}))
+    for split, n in (("train", 60), ("valid", 12), ("test", 12)):
+        lines = []
+        for _ in range(n):
+            start = rng.randrange(20)
+            lines.append(" ".join(words[(start + 3 * j) % 20] for j in range(rng.randint(3, 7))))
+        (root / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def write_classification_corpus(root: Path) -> Path:
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(15)]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "<eos>"] + words + ["good", "bad"]}))
+    (root / "labels.json").write_text(json.dumps(["neg", "pos"]))
+    for split, n in (("train", 60), ("valid", 16)):
+        rows = ["sentence\tlabel"]
+        for _ in range(n):
+            label = rng.randint(0, 1)
+            tokens = [rng.choice(words) for _ in range(rng.randint(1, 6))]
+            tokens.insert(rng.randrange(len(tokens) + 1), "good" if label else "bad")
+            rows.append(" ".join(tokens) + "\t" + ("pos" if label else "neg"))
+        (root / f"{split}.tsv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def request(corpus_dir: Path, out_dir: Path, task: str, params: dict, seed: int = 1,
+            checkpoint_dir: Path | None = None) -> TrainRequest:
+    return TrainRequest("toy", corpus_dir, out_dir, task, seed, params, checkpoint_dir=checkpoint_dir)
+
+
+def outcome(out_dir: Path) -> dict:
+    """Everything a run produced that must not depend on interruptions or wall time."""
+    status = json.loads((out_dir / "status.json").read_text())
+    history = json.loads((out_dir / "history.json").read_text())
+    with np.load(out_dir / "steps.npz") as steps:
+        arrays = {k: steps[k].tolist() for k in steps.files}
+    return {
+        "status": {k: status[k] for k in ("status", "epochs_run", "best_epoch", "best_valid_loss", "steps", "params")},
+        "history": [{k: v for k, v in row.items() if k not in TIMING} for row in history],
+        "steps": arrays,
+        "weights": {k: v.tolist() for k, v in load_file(str(out_dir / "model.safetensors")).items()},
+    }
+
+
+@pytest.fixture
+def lm_corpus(tmp_path):
+    return write_lm_corpus(tmp_path / "lm")
+
+
+@pytest.fixture
+def cls_corpus(tmp_path):
+    return write_classification_corpus(tmp_path / "cls")
+
+
+def test_same_seed_gives_identical_results_and_another_seed_does_not(lm_corpus, tmp_path):
+    params = {**TINY_LM, "epochs": 2}
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        neural.train_model("lstm", request(lm_corpus, tmp_path / name, "lm", params, seed))
+    a, b, c = (outcome(tmp_path / n) for n in "abc")
+    assert a == b
+    assert a["history"] != c["history"]
+    assert a["status"]["status"] == "completed" and a["status"]["epochs_run"] == 2
+
+
+def test_artefacts_and_history(lm_corpus, tmp_path):
+    out = tmp_path / "run"
+    neural.train_model("lstm", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2, "tie": False}))
+    names = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "model.json", "status.json", "history.csv", "history.json", "steps.npz"} <= names
+    assert CHECKPOINT not in names  # a finished run keeps only its artefacts
+    status = json.loads((out / "status.json").read_text())
+    assert status["backend"] == "torch" and status["device"] == "cpu" and status["tokens_per_s"] > 0
+    assert status["params"] == sum(v.numel() for v in load_file(str(out / "model.safetensors")).values())
+    header = (out / "history.csv").read_text().splitlines()[0].split(",")
+    assert header == ["epoch", "train_loss", "valid_loss", "valid_ppl", "lr", "seconds", "tokens", "tokens_per_s"]
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["family"] == "lstm" and meta["vocab_size"] == 23 and meta["config"]["layers"] == 2
+
+
+def test_kill_9_mid_epoch_then_rerun_resumes_exactly(lm_corpus, tmp_path):
+    params = {**TINY_LM, "epochs": 3, "checkpoint_every_batches": 6}  # 15 batches an epoch
+    neural.train_model("lstm", request(lm_corpus, tmp_path / "straight", "lm", params))
+
+    out, ckpt = tmp_path / "killed", tmp_path / "checkpoints" / "killed"
+    # The child trains normally but SIGKILLs itself when it is about to write its 6th checkpoint,
+    # i.e. after training past the 5th one (written in the middle of epoch 2).
+    script = f"""
+import os, signal, sys
+from pathlib import Path
+from rnnlab import checkpoint
+from rnnlab.models import neural
+from rnnlab.models.registry import TrainRequest
+real_save, count = checkpoint.save, [0]
+def save(path, state):
+    count[0] += 1
+    if count[0] == 6:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_save(path, state)
+checkpoint.save = save
+neural.train_model("lstm", TrainRequest("toy", Path({str(lm_corpus)!r}), Path({str(out)!r}), "lm", 1, {params!r},
+                                        checkpoint_dir=Path({str(ckpt)!r})))
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    child = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert not (out / "status.json").exists()
+    saved = checkpoint.load(ckpt / CHECKPOINT)
+    assert saved["progress"]["epoch"] == 1 and saved["progress"]["batch"] > 0  # mid-epoch
+
+    shutil.rmtree(out)  # what a workflow manager does with the outputs of a failed job
+    neural.train_model("lstm", request(lm_corpus, out, "lm", params, checkpoint_dir=ckpt))
+    assert outcome(out) == outcome(tmp_path / "straight")
+    assert not ckpt.exists()
+
+
+def test_crash_mid_epoch_resume_is_exact_for_a_classifier(cls_corpus, tmp_path, monkeypatch):
+    params = {**TINY_CLS, "epochs": 3, "checkpoint_every_batches": 3}
+    neural.train_model("bilstm", request(cls_corpus, tmp_path / "straight", "classification", params))
+
+    out = tmp_path / "crashed"
+    real_save, count = checkpoint.save, [0]
+
+    def failing_save(path, state):
+        count[0] += 1
+        if count[0] == 5:
+            raise KeyboardInterrupt
+        real_save(path, state)
+
+    monkeypatch.setattr(checkpoint, "save", failing_save)
+    with pytest.raises(KeyboardInterrupt):
+        neural.train_model("bilstm", request(cls_corpus, out, "classification", params))
+    monkeypatch.setattr(checkpoint, "save", real_save)
+    random.seed(99)  # the global RNGs are in some other state now; resuming must restore them
+    torch.manual_seed(99)
+    neural.train_model("bilstm", request(cls_corpus, out, "classification", params))
+    assert outcome(out) == outcome(tmp_path / "straight")
+
+
+def test_checkpoint_from_other_settings_is_not_resumed(lm_corpus, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    real_save = checkpoint.save
+
+    def crash_after_save(path, state):
+        real_save(path, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", crash_after_save)
+    with pytest.raises(KeyboardInterrupt):
+        neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
+    monkeypatch.setattr(checkpoint, "save", real_save)
+    assert (out / CHECKPOINT).exists()
+    changed = {**TINY_LM, "epochs": 2, "lr": 0.01}
+    neural.train_model("rnn", request(lm_corpus, out, "lm", changed))
+    neural.train_model("rnn", request(lm_corpus, tmp_path / "fresh", "lm", changed))
+    assert outcome(out) == outcome(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("every,where", [(None, "training"), (1, "update")])
+def test_divergence_is_recorded_and_the_last_good_checkpoint_kept(lm_corpus, tmp_path, every, where):
+    out = tmp_path / "run"
+    # Decoupled weight decay multiplies the weights by (1 - lr * wd) = -99999 per step: they overflow.
+    params = {**TINY_LM, "epochs": 3, "lr": 1e6, "weight_decay": 0.1, "clip": None, "checkpoint_every_batches": every}
+    neural.train_model("rnn", request(lm_corpus, out, "lm", params))
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "diverged" and status["where"] == where and status["epoch"] == 1
+    with np.load(out / "steps.npz") as steps:
+        assert np.isfinite(steps["loss"]).all()
+        # A non-finite loss is step N (not logged); non-finite weights appear after update N (logged).
+        assert len(steps["loss"]) == (status["step"] - 1 if where == "training" else status["step"])
+    if where == "training":
+        assert not math.isfinite(float(status["loss"]))
+    else:
+        saved = checkpoint.load(out / CHECKPOINT)
+        assert saved["progress"]["batch"] == status["step"] - 1
+        assert all(torch.isfinite(v).all() for v in saved["model"].values())
+    assert all(torch.isfinite(v).all() for v in load_file(str(out / "model.safetensors")).values())
+
+
+def test_early_stopping_after_patience_epochs_without_improvement(lm_corpus, tmp_path):
+    out = tmp_path / "run"
+    neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 6, "lr": 0.0, "patience": 2}))
+    status = json.loads((out / "status.json").read_text())
+    assert status["stopped_early"] is True
+    assert status["epochs_run"] == 3 and status["best_epoch"] == 1
+
+
+def test_gradient_norms_are_recorded_before_clipping(lm_corpus, tmp_path):
+    out = tmp_path / "run"
+    neural.train_model("lstm", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 1, "clip": 1e-4}))
+    with np.load(out / "steps.npz") as steps:
+        norms, epochs = steps["grad_norm"], steps["epoch"]
+    assert len(norms) == json.loads((out / "status.json").read_text())["steps"] > 0
+    assert (norms > 1e-3).all() and (epochs == 0).all()
+
+
+def test_cosine_schedule_and_sgd(lm_corpus, tmp_path):
+    out = tmp_path / "run"
+    params = {**TINY_LM, "epochs": 3, "optimizer": "sgd", "lr": 0.5, "momentum": 0.9, "schedule": "cosine"}
+    neural.train_model("window", request(lm_corpus, out, "lm", {k: v for k, v in params.items()
+                                                               if k not in ("hidden", "layers", "bptt")}))
+    lrs = [row["lr"] for row in json.loads((out / "history.json").read_text())]
+    assert lrs == pytest.approx([0.5 * (1 + math.cos(math.pi * e / 3)) / 2 for e in range(3)])
+
+
+def test_train_config_rejects_bad_values():
+    with pytest.raises(ConfigError, match="optimizer.*adamw, sgd"):
+        TrainConfig(optimizer="adam")
+    with pytest.raises(ConfigError, match="clip.*positive or null"):
+        TrainConfig(clip=0.0)
+    with pytest.raises(ConfigError, match="schedule"):
+        TrainConfig(schedule="linear")
+
+
+def test_checkpoint_minutes_triggers_mid_epoch_checkpoints(lm_corpus, tmp_path, monkeypatch):
+    real_save, positions = checkpoint.save, []
+
+    def recording_save(path, state):
+        positions.append((state["progress"]["epoch"], state["progress"]["batch"]))
+        real_save(path, state)
+
+    monkeypatch.setattr(checkpoint, "save", recording_save)
+    # A due time of ~60 ns has always passed by the end of a batch: a checkpoint after every batch.
+    neural.train_model("rnn", request(lm_corpus, tmp_path / "run", "lm", {**TINY_LM, "epochs": 1,
+                                                                          "checkpoint_minutes": 1e-9}))
+    assert positions == [(0, b) for b in range(1, 15)] + [(1, 0)]
