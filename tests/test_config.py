@@ -91,3 +91,40 @@ def test_cli_validate(repo_root: Path, capsys, tmp_path: Path):
     bad.write_text("preset: x\n")
     assert main(["config", "validate", str(bad)]) == 2
     assert "'seeds' is a required property" in capsys.readouterr().err
+
+
+def test_hyperparameters_are_checked_before_any_job(raw):
+    raw["experiments"]["lm"]["models"]["lstm"] = {"hiden": 10}
+    with pytest.raises(ConfigError, match="experiments.lm.models.lstm: unknown parameter 'hiden'"):
+        from_dict(raw)
+
+
+def test_nb_and_ngram_parameters_are_checked(raw):
+    raw["experiments"]["classification"]["models"]["ngram-nb"] = {"alpah": 1}
+    raw["experiments"]["lm"]["models"]["ngram-kn3"] = {"order": 4}
+    with pytest.raises(ConfigError) as err:
+        from_dict(raw)
+    assert "ngram-nb: unknown Naive Bayes parameter(s) ['alpah']" in str(err.value)
+    assert "ngram-kn3: unknown n-gram LM parameter(s) ['order']" in str(err.value)
+
+
+def test_bidirectional_language_model_is_refused_with_reason(raw):
+    raw["experiments"]["lm"]["models"]["bilstm"] = {}
+    with pytest.raises(ConfigError, match="'bilstm' cannot be used for task 'lm': a bidirectional model sees"):
+        from_dict(raw)
+
+
+def test_gpu_request_without_gpu_is_refused(raw, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    raw["device"] = "cuda"
+    with pytest.raises(ConfigError, match="no CUDA GPU is available; set device: cpu or auto"):
+        from_dict(raw)
+
+
+def test_triton_backend_on_cpu_is_refused(raw, monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    raw["training"]["backend"] = "triton"
+    with pytest.raises(ConfigError, match="backend 'triton'"):
+        from_dict(raw)

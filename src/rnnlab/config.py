@@ -143,9 +143,12 @@ def _check_semantics(raw: dict[str, Any], source: str) -> None:
             elif raw["corpora"][corpus]["task"] != task:
                 declared = raw["corpora"][corpus]["task"]
                 problems.append(f"experiments.{task}.corpora: corpus {corpus!r} is declared with task {declared!r}")
-        for model in exp["models"]:
+        for model, own in exp["models"].items():
             try:
-                get_model(model, task)
+                entry = get_model(model, task)
+                if entry.check is not None:
+                    params = dict(own or {}) if entry.family == "ngram" else {**(raw.get("training") or {}), **(own or {})}
+                    entry.check(task, params, raw.get("device", "cpu"))
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")
     if problems:

@@ -24,7 +24,8 @@ HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")
 
 def evaluate_to_csv(req: EvalRequest, model: str, out: Path) -> pd.DataFrame:
     rows = get_model(model, req.task).evaluate(req)
-    frame = pd.DataFrame(rows)
+    # A variant (``lstm-medium``) is evaluated by its base model but reported under its own name.
+    frame = pd.DataFrame(rows).assign(model=model)
     missing = [c for c in TIDY_COLUMNS if c not in frame.columns]
     if frame.empty or missing:
         raise RnnlabError(f"evaluation of {model} on {req.corpus} produced no usable rows (missing {missing})")

@@ -61,7 +61,7 @@ def draw_lm_perplexity(metrics: pd.DataFrame) -> plt.Figure | None:
         d = data[data["corpus"] == corpus]
         sns.barplot(d, x="model", y="value", order=_model_order(d), errorbar=("ci", 95), ax=ax, color=sns.color_palette()[0])
         split = d["split"].iloc[0]
-        ax.set(title=f"{corpus} ({split})", xlabel="", ylabel="perplexity (lower is better)", yscale="log")
+        ax.set(title=f"{corpus} ({split})", xlabel="", ylabel="perplexity (lower is better)")
         ax.tick_params(axis="x", rotation=40)
     fig.tight_layout()
     return fig
@@ -88,7 +88,7 @@ def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
                "Perplexity of each language model on the test split (valid where a corpus has no test split); "
-               "one end-of-sentence token per line; bars are means over seeds with 95% confidence intervals; log scale.",
+               "one end-of-sentence token per line; bars are means over seeds with 95% confidence intervals.",
                draw_lm_perplexity),
         Figure("classification", "Classification accuracy and macro-F1",
                "Accuracy and macro-F1 (%) of each classifier on the test split (valid where a corpus has no test "

@@ -12,11 +12,11 @@ def _run_files(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
     rows = []
     for seed, ppl in ((1, 100.0), (2, 110.0), (3, 105.0)):
         rows.append(dict(task="lm", corpus="syn", model="lstm", seed=seed, split="test", metric="perplexity",
-                         value=ppl, status="ok", device="cpu", backend="torch"))
+                         value=ppl, status="completed", device="cpu", backend="torch"))
     rows.append(dict(task="lm", corpus="syn", model="rnn", seed=1, split="test", metric="perplexity",
                      value=float("nan"), status="diverged", device="cpu", backend="torch"))
     rows.append(dict(task="lm", corpus="syn", model="ngram-kn3", seed=0, split="test", metric="perplexity",
-                     value=150.0, status="ok", device="cpu", backend="numpy"))
+                     value=150.0, status="completed", device="cpu", backend="numpy"))
     metrics = tmp_path / "metrics.csv"
     pd.DataFrame(rows).to_csv(metrics, index=False)
     figures = tmp_path / "figures"

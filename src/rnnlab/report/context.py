@@ -17,7 +17,8 @@ import pandas as pd
 from ..analysis.stats import summarize
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
-METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "oov_rate": "OOV %"}
+METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %"}
+TASK_ORDER = ("lm", "classification", "tagging")
 
 
 @dataclass
@@ -94,10 +95,14 @@ def corpus_table(corpus_dirs: list[Path]) -> Table | None:
 def result_tables(metrics: pd.DataFrame) -> list[Table]:
     tables = []
     ok = metrics[metrics["metric"].isin(METRIC_LABELS)]
-    for task, task_rows in ok.groupby("task", sort=False):
+    tasks = sorted(ok["task"].unique(), key=lambda t: TASK_ORDER.index(t) if t in TASK_ORDER else 99)
+    for task in tasks:
+        task_rows = ok[ok["task"] == task]
         summary = summarize(task_rows, ["corpus", "model", "split", "metric"])
         summary["column"] = summary["split"] + " " + summary["metric"].map(METRIC_LABELS)
         wide = summary.pivot_table(index=["corpus", "model"], columns="column", values="text", aggfunc="first")
+        split_rank = {"test": 0, "valid": 1, "train": 2}
+        wide = wide[sorted(wide.columns, key=lambda col: (split_rank.get(col.split(" ")[0], 9), col))]
         seeds = summary.groupby(["corpus", "model"])["n"].max().rename("seeds")
         wide = wide.join(seeds).reset_index()
         title = {"lm": "Language modelling", "classification": "Classification"}.get(task, task)

@@ -19,9 +19,9 @@ from . import context as c
 def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
                   bench_dir: Path) -> c.ReportContext:
     metrics = pd.read_csv(metrics_csv)
-    status = metrics["status"] if "status" in metrics.columns else pd.Series("ok", index=metrics.index)
-    diverged = metrics[status != "ok"][["task", "corpus", "model", "seed"]].drop_duplicates()
-    ok = metrics[status == "ok"]
+    status = metrics["status"] if "status" in metrics.columns else pd.Series("completed", index=metrics.index)
+    diverged = metrics[status == "diverged"][["task", "corpus", "model", "seed"]].drop_duplicates()
+    ok = metrics[status != "diverged"]
     devices = sorted(set(metrics.get("device", pd.Series(["cpu"])).astype(str)))
     backends = sorted(set(metrics.get("backend", pd.Series(["—"])).astype(str)))
     report_cfg = config.get("report") or {}
