@@ -18,9 +18,17 @@ TINY = {
         "synthetic-sentiment": {"task": "classification", "source": "generate", "generator": "synthetic-sentiment",
                                 "seed": 4, "params": {"n_train": 150, "n_valid": 30, "n_test": 30}},
     },
+    "training": {"epochs": 2, "max_batches": 4, "batch_size": 8, "eval_batch_size": 10, "patience": None},
     "experiments": {
-        "lm": {"corpora": ["synthetic-lm"], "models": {"ngram-kn2": {}, "ngram-kn3": {}}},
-        "classification": {"corpora": ["synthetic-sentiment"], "models": {"ngram-nb": {}}},
+        "lm": {"corpora": ["synthetic-lm"], "models": {
+            "ngram-kn2": {}, "ngram-kn3": {},
+            "window": {"emb": 8, "hidden": 8, "window": 3},
+            "rnn": {"emb": 8, "hidden": 8, "bptt": 10},
+            "lstm": {"emb": 8, "hidden": 8, "bptt": 10},
+            "lstm-2layer": {"emb": 8, "hidden": 8, "bptt": 10, "layers": 2}}},
+        "classification": {"corpora": ["synthetic-sentiment"], "models": {
+            "ngram-nb": {},
+            "rnn": {"emb": 8, "hidden": 8}, "lstm": {"emb": 8, "hidden": 8}, "bilstm": {"emb": 8, "hidden": 8}}},
     },
     "report": {"title": "tiny run"},
 }
@@ -38,7 +46,13 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
 
     metrics = pd.read_csv(work / "results/metrics.csv")
     assert {"task", "corpus", "model", "seed", "split", "metric", "value"} <= set(metrics.columns)
-    assert set(metrics["model"]) == {"ngram-kn2", "ngram-kn3", "ngram-nb"}
+    assert set(metrics["model"]) == {"ngram-kn2", "ngram-kn3", "ngram-nb", "window", "rnn", "lstm", "lstm-2layer", "bilstm"}
+    # Every family on both tasks, each neural model once per seed; counts once (seed 0).
+    runs = metrics.groupby(["task", "model"])["seed"].unique().map(sorted).to_dict()
+    assert runs[("lm", "lstm")] == [1, 2] and runs[("classification", "bilstm")] == [1, 2]
+    assert runs[("lm", "ngram-kn3")] == [0]
+    assert set(metrics["status"]) == {"completed"}
+    assert metrics[metrics["model"] == "lstm"]["backend"].unique().tolist() == ["torch"]
     assert set(metrics["split"]) == {"valid", "test"}
     ppl = metrics[metrics["metric"] == "perplexity"]["value"]
     assert (ppl > 1).all() and (ppl < 1000).all()
@@ -47,7 +61,10 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
 
     headline = json.loads((work / "results/metrics.json").read_text())
     assert headline["lm"]["synthetic-lm"]["ngram-kn3"]["test"]["perplexity"] > 1
-    for name in ("lm_perplexity", "classification"):
+    curves = pd.read_csv(work / "results/curves.csv")
+    assert set(curves["model"]) == {"window", "rnn", "lstm", "lstm-2layer", "bilstm"}
+    assert curves["epoch"].max() == 2
+    for name in ("lm_perplexity", "classification", "learning_curves"):
         for ext in ("png", "pdf", "svg", "txt"):
             assert (work / f"results/figures/{name}.{ext}").exists()
     html = (work / "results/report/index.html").read_text()

@@ -35,3 +35,23 @@ def test_missing_task_gives_no_empty_figure(tmp_path: Path):
     made = make_figures(_metrics(tmp_path, classification=False), tmp_path / "f")
     assert [f["name"] for f in made] == ["lm_perplexity"]
     assert not (tmp_path / "f" / "classification.png").exists()
+
+
+def test_learning_curves_from_histories(tmp_path: Path):
+    from rnnlab.evaluate import learning_curves
+
+    dirs = []
+    for seed in (1, 2):
+        d = tmp_path / "models" / "c" / "lstm" / f"seed{seed}"
+        d.mkdir(parents=True)
+        pd.DataFrame({"epoch": [1, 2], "train_loss": [3.0, 2.0], "valid_loss": [3.1, 2.5 + seed / 10],
+                      "valid_ppl": [22.0, 12.0], "lr": [0.1, 0.1]}).to_csv(d / "history.csv", index=False)
+        dirs.append(d)
+    curves = learning_curves(dirs)
+    assert set(curves["metric"]) == {"train_loss", "valid_loss", "valid_ppl"}
+    assert curves[(curves.seed == 2) & (curves.metric == "valid_loss") & (curves.epoch == 2)]["value"].item() == 2.7
+    curves_csv = tmp_path / "curves.csv"
+    curves.to_csv(curves_csv, index=False)
+    made = make_figures(_metrics(tmp_path), tmp_path / "f", curves_csv)
+    assert "learning_curves" in [f["name"] for f in made]
+    assert (tmp_path / "f" / "learning_curves.svg").exists()

@@ -27,6 +27,7 @@ COMMANDS = {
     "models": "rnnlab.models.cli",
     "evaluate": "rnnlab.evaluate",
     "collect": "rnnlab.evaluate",
+    "curves": "rnnlab.evaluate",
     "figures": "rnnlab.plots",
     "report": "rnnlab.report.cli",
     "config": "rnnlab.config",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -67,6 +68,38 @@ def plot_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+# results/models/<corpus>/<model>/seed<seed>: the layout the workflow trains into.
+MODEL_DIR = re.compile(r"(?P<corpus>[^/]+)/(?P<model>[^/]+)/seed(?P<seed>\d+)/?$")
+CURVE_COLUMNS = ("corpus", "model", "seed", "epoch", "metric", "value")
+
+
+def learning_curves(model_dirs: list[Path]) -> pd.DataFrame:
+    """Per-epoch history of every neural run, long format: corpus, model, seed, epoch, metric, value."""
+    frames = []
+    for d in model_dirs:
+        match = MODEL_DIR.search(Path(d).as_posix())
+        history = Path(d) / "history.csv"
+        if match is None:
+            raise RnnlabError(f"{d} is not a <corpus>/<model>/seed<N> model folder")
+        if not history.exists():
+            continue
+        h = pd.read_csv(history)
+        metrics = [c for c in h.columns if c.startswith(("train_", "valid_"))]
+        long = h.melt(id_vars=["epoch"], value_vars=metrics, var_name="metric", value_name="value")
+        frames.append(long.assign(corpus=match["corpus"], model=match["model"], seed=int(match["seed"])))
+    if not frames:
+        return pd.DataFrame(columns=list(CURVE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(CURVE_COLUMNS)]
+
+
+def _cmd_curves(args: argparse.Namespace) -> int:
+    curves = learning_curves([Path(p) for p in args.model_dirs])
+    with atomic_path(args.out, suffix=".csv") as tmp:
+        curves.to_csv(tmp, index=False)
+    print(f"{len(curves)} rows -> {args.out}")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(args.model_dir),
                       task=args.task, seed=args.seed, device=args.device)
@@ -108,3 +141,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--json", help="Headline metrics JSON for DVC, e.g. results/metrics.json.")
     c.add_argument("--plots-dir", help="Folder for per-metric CSVs that `dvc plots show` draws.")
     c.set_defaults(func=_cmd_collect)
+    k = sub.add_parser("curves", help="Gather the per-epoch histories of trained models into one CSV.",
+                       description="Gather history.csv of each model folder (results/models/<corpus>/<model>/seed<N>).")
+    k.add_argument("model_dirs", nargs="*", help="Model folders written by `rnnlab train`.")
+    k.add_argument("--out", required=True, help="CSV to write, e.g. results/curves.csv.")
+    k.set_defaults(func=_cmd_curves)

@@ -25,11 +25,17 @@ FORMATS = ("png", "pdf", "svg")
 
 
 @dataclass(frozen=True)
+class PlotData:
+    metrics: pd.DataFrame  # results/metrics.csv
+    curves: pd.DataFrame  # results/curves.csv: corpus, model, seed, epoch, metric, value
+
+
+@dataclass(frozen=True)
 class Figure:
     name: str
     title: str
     caption: str
-    draw: Callable[[pd.DataFrame], plt.Figure | None]
+    draw: Callable[[PlotData], plt.Figure | None]
 
 
 def set_theme() -> None:
@@ -50,7 +56,8 @@ def _model_order(frame: pd.DataFrame) -> list[str]:
     return sorted(frame["model"].unique(), key=lambda m: (families.index(m.split("-")[0]) if m.split("-")[0] in families else 99, m))
 
 
-def draw_lm_perplexity(metrics: pd.DataFrame) -> plt.Figure | None:
+def draw_lm_perplexity(d: PlotData) -> plt.Figure | None:
+    metrics = d.metrics
     data = _headline_split(metrics[(metrics["task"] == "lm") & (metrics["metric"] == "perplexity")])
     data = data[data["value"].notna()]
     if data.empty:
@@ -67,7 +74,8 @@ def draw_lm_perplexity(metrics: pd.DataFrame) -> plt.Figure | None:
     return fig
 
 
-def draw_classification(metrics: pd.DataFrame) -> plt.Figure | None:
+def draw_classification(d: PlotData) -> plt.Figure | None:
+    metrics = d.metrics
     data = metrics[(metrics["task"] == "classification") & metrics["metric"].isin(["accuracy", "macro_f1"])]
     data = _headline_split(data[data["value"].notna()])
     if data.empty:
@@ -84,6 +92,22 @@ def draw_classification(metrics: pd.DataFrame) -> plt.Figure | None:
     return fig
 
 
+def draw_learning_curves(d: PlotData) -> plt.Figure | None:
+    data = d.curves[d.curves["metric"] == "valid_loss"]
+    if data.empty:
+        return None
+    corpora = sorted(data["corpus"].unique())
+    fig, axes = plt.subplots(1, len(corpora), figsize=(4.6 * len(corpora) + 1, 3.6), squeeze=False)
+    for ax, corpus in zip(axes[0], corpora):
+        c = data[data["corpus"] == corpus]
+        sns.lineplot(c, x="epoch", y="value", hue="model", hue_order=_model_order(c), errorbar=("ci", 95),
+                     marker="o", ax=ax)
+        ax.set(title=corpus, xlabel="epoch", ylabel="validation cross-entropy (nats)")
+        ax.legend(title="", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
@@ -94,16 +118,22 @@ def figure_specs() -> list[Figure]:
                "Accuracy and macro-F1 (%) of each classifier on the test split (valid where a corpus has no test "
                "split); bars are means over seeds with 95% confidence intervals.",
                draw_classification),
+        Figure("learning_curves", "Learning curves",
+               "Validation cross-entropy per token (LM) or per sentence (classification) after each epoch; "
+               "lines are means over seeds with 95% confidence bands.",
+               draw_learning_curves),
     ]
 
 
-def make_figures(metrics_csv: Path, out_dir: Path) -> list[dict]:
+def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = None) -> list[dict]:
     set_theme()
-    metrics = pd.read_csv(metrics_csv)
+    curves = pd.read_csv(curves_csv) if curves_csv and Path(curves_csv).exists() else pd.DataFrame(
+        columns=["corpus", "model", "seed", "epoch", "metric", "value"])
+    data = PlotData(pd.read_csv(metrics_csv), curves)
     made = []
     with atomic_dir(out_dir) as tmp:
         for spec in figure_specs():
-            fig = spec.draw(metrics)
+            fig = spec.draw(data)
             if fig is None:
                 continue
             for fmt in FORMATS:
@@ -116,7 +146,7 @@ def make_figures(metrics_csv: Path, out_dir: Path) -> list[dict]:
 
 
 def _cmd_figures(args: argparse.Namespace) -> int:
-    made = make_figures(Path(args.metrics), Path(args.out))
+    made = make_figures(Path(args.metrics), Path(args.out), Path(args.curves) if args.curves else None)
     for f in made:
         print(f"{args.out}/{f['name']}.{{{','.join(FORMATS)}}}")
     return 0
@@ -126,5 +156,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("figures", help="Draw every figure from results/metrics.csv (no retraining).",
                        description="Draw the comparison figures (PNG, PDF, SVG + caption) from the tidy metrics table.")
     p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
+    p.add_argument("--curves", default=None, help="Learning curves (results/curves.csv), optional.")
     p.add_argument("--out", default="results/figures", help="Output folder.")
     p.set_defaults(func=_cmd_figures)

@@ -81,6 +81,13 @@ class Plan:
     def processed_dirs(self) -> list[str]:
         return [f"data/processed/{c}" for c in self.used_corpora()]
 
+    def curve_dirs(self) -> list[str]:
+        """Model folders of the runs that have a per-epoch history (every non-count model)."""
+        from .models.registry import get_model
+
+        return [f"results/models/{j.corpus}/{j.model}/seed{j.seed}" for j in self.cfg.jobs()
+                if get_model(j.model).family != "ngram"]
+
     def metric_files(self) -> list[str]:
         return [f"results/metrics/{j.corpus}/{j.model}/seed{j.seed}.csv" for j in self.cfg.jobs()]
 

@@ -70,3 +70,21 @@ rule collect_metrics:
         runtime=5,
     shell:
         "rnnlab collect {input} --out {output.csv} --json {output.json} --plots-dir {output.plots} > {log} 2>&1"
+
+
+rule collect_curves:
+    input:
+        PLAN.curve_dirs(),
+    output:
+        "results/curves.csv",
+    conda:
+        "../envs/rnnlab.yaml"
+    log:
+        "logs/collect_curves.log",
+    benchmark:
+        "results/benchmarks/collect_curves.tsv"
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "rnnlab curves {input} --out {output} > {log} 2>&1"

@@ -4,6 +4,7 @@
 rule figures:
     input:
         metrics="results/metrics.csv",
+        curves="results/curves.csv",
     output:
         directory("results/figures"),
     conda:
@@ -16,7 +17,7 @@ rule figures:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rnnlab figures --metrics {input.metrics} --out {output} > {log} 2>&1"
+        "rnnlab figures --metrics {input.metrics} --curves {input.curves} --out {output} > {log} 2>&1"
 
 
 rule report:
