@@ -29,6 +29,7 @@ COMMANDS = {
     "collect": "rnnlab.evaluate",
     "curves": "rnnlab.evaluate",
     "figures": "rnnlab.plots",
+    "analyze": "rnnlab.analysis.cli",
     "report": "rnnlab.report.cli",
     "config": "rnnlab.config",
 }

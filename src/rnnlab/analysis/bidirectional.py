@@ -1,0 +1,159 @@
+"""Bidirectionality: where in a sentence the evidence sits, and which classifiers find it.
+
+A forward RNN/LSTM classifier that reads its last state must carry evidence from the start of a
+sentence to its end; a BiLSTM's reverse direction reads the sentence from the end, so evidence at
+either end is near one of its two final states (Schuster & Paliwal 1997). Accuracy is broken down
+by every extra column of the split (``synthetic-sentiment``: ``position`` of the evidence and its
+``construction``) and by sentence-length bucket, which every corpus has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.batching import Vocab, encode_classification_split
+from ..data.processed import available_splits, read_classification_split
+from ..errors import ConfigError, CorpusError, RnnlabError
+from ..models.classifier import predict_logits
+from ..models.neural import load_trained
+from ..plots import set_theme
+from .cli import AnalysisOutput, model_meta, run_id
+from .significance import compare, phrase
+from .stats import mean_ci
+
+ALL = "all"
+LENGTH = "length"
+# (A, B) family pairs compared level by level: what the second direction adds, what gating adds.
+PAIRS = (("bilstm", "lstm"), ("lstm", "rnn"))
+FAMILY_ORDER = ("rnn", "lstm", "bilstm")
+# Factors whose levels have a natural order; others keep their order of first appearance.
+LEVEL_ORDERS = MappingProxyType({"position": ("front", "middle", "end")})
+
+
+def length_buckets(lengths: Sequence[int], buckets: int) -> list[str]:
+    """Quantile buckets of the lengths, each labelled by the shortest and longest length it holds."""
+    if buckets < 1:
+        raise ConfigError(f"--length-buckets must be at least 1, got {buckets}")
+    x = np.asarray(lengths)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, buckets + 1))[1:-1])
+    index = np.searchsorted(edges, x, side="right")  # bucket b holds edges[b-1] < length <= edges[b]
+    labels = {}
+    for b in np.unique(index):
+        members = x[index == b]
+        labels[b] = f"{members.min()}–{members.max()}" if members.min() != members.max() else f"{members.min()}"
+    return [labels[b] for b in index]
+
+
+def level_order(values: Sequence[str], factor: str) -> list[str]:
+    """Levels in first-appearance order; length buckets by their shortest length."""
+    levels = list(dict.fromkeys(values))
+    if factor == LENGTH:
+        return sorted(levels, key=lambda v: int(v.split("–")[0]))
+    known = LEVEL_ORDERS.get(factor, ())
+    return sorted(levels, key=lambda v: known.index(v) if v in known else len(known))
+
+
+def breakdown(correct: np.ndarray, factors: dict[str, Sequence[str]]) -> pd.DataFrame:
+    """Accuracy (%) overall and per level of each factor: factor, level, n, correct, accuracy."""
+    rows = [{"factor": ALL, "level": ALL, "n": int(correct.size), "correct": int(correct.sum()),
+             "accuracy": 100 * float(correct.mean())}]
+    for factor, values in factors.items():
+        values = np.asarray(values)
+        for level in level_order(values.tolist(), factor):
+            chosen = correct[values == level]
+            rows.append({"factor": factor, "level": level, "n": int(chosen.size), "correct": int(chosen.sum()),
+                         "accuracy": 100 * float(chosen.mean())})
+    return pd.DataFrame(rows)
+
+
+def _model_order(models: Sequence[str]) -> list[str]:
+    def key(name: str) -> tuple[int, str]:
+        family = name.split("-")[0]
+        return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), name)
+    return sorted(models, key=key)
+
+
+def _pairs(models: Sequence[str]) -> list[tuple[str, str]]:
+    """The lecture's comparisons among the models present, and each variant against its base model."""
+    present = set(models)
+    pairs = [(a, b) for a, b in PAIRS if a in present and b in present]
+    pairs += [(m, m.split("-")[0]) for m in _model_order(models) if "-" in m and m.split("-")[0] in present]
+    return pairs
+
+
+def _statements(table: pd.DataFrame) -> tuple[list[str], list[dict]]:
+    lines, tests = [], []
+    for (factor, level), group in table.groupby(["factor", "level"], sort=False):
+        parts = []
+        for model in _model_order(group["model"].unique()):
+            ci = mean_ci(group[group["model"] == model]["accuracy"].tolist())
+            parts.append(f"{model} {ci.format(1)}")
+        where = "overall" if factor == ALL else f"on {factor}={level}"
+        lines.append(f"accuracy (%) {where}: " + ", ".join(parts))
+        for a, b in _pairs(group["model"].unique()):
+            runs = {m: dict(zip(g["seed"], g["accuracy"])) for m, g in group.groupby("model")}
+            c = compare(runs[a], runs[b], names=(a, b), metric=f"accuracy (%) {where}")
+            tests.append({"factor": factor, "level": level, **c.__dict__, "decided": c.decided})
+            lines.append("  " + phrase(c, digits=1))
+    return lines, tests
+
+
+def draw(table: pd.DataFrame) -> plt.Figure:
+    set_theme()
+    factors = [f for f in dict.fromkeys(table["factor"]) if f != ALL]
+    models = _model_order(table["model"].unique())
+    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(4.6 * max(1, len(factors)) + 0.6, 3.8), squeeze=False)
+    width = 0.8 / len(models)
+    for ax, factor in zip(axes[0], factors or [ALL]):
+        data = table[table["factor"] == factor]
+        levels = level_order(data["level"].tolist(), factor)
+        for i, model in enumerate(models):
+            runs = data[data["model"] == model]
+            cis = [mean_ci(runs[runs["level"] == level]["accuracy"].tolist()) for level in levels]
+            x = np.arange(len(levels)) + (i - (len(models) - 1) / 2) * width
+            means = np.array([c.mean for c in cis])
+            errors = np.array([[c.mean - c.low for c in cis], [c.high - c.mean for c in cis]])
+            ax.bar(x, means, width, color=f"C{i}", label=model)
+            ax.errorbar(x, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="black", lw=0.8, capsize=2)
+        ax.set_xticks(np.arange(len(levels)), levels, rotation=30 if factor == LENGTH else 0)
+        ax.set(xlabel=f"{factor} (tokens)" if factor == LENGTH else factor, ylabel="accuracy (%)", ylim=(0, 100))
+    fig.tight_layout()
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=len(models),
+               bbox_to_anchor=(0.5, 1.0), frameon=False)
+    return fig
+
+
+def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str | None, buckets: int,
+                  device: torch.device) -> AnalysisOutput:
+    chosen = split or (available_splits(corpus_dir, "classification", ("test", "valid")) or ("test",))[0]
+    raw = read_classification_split(corpus_dir, chosen)
+    vocab = Vocab.load(corpus_dir)
+    data = encode_classification_split(corpus_dir, chosen, vocab)
+    factors = {**raw.extra, LENGTH: length_buckets([len(s) for s in raw.sentences], buckets)}
+    frames = []
+    for run in (run_id(d) for d in model_dirs):
+        meta = model_meta(run)
+        if meta["task"] != "classification":
+            raise RnnlabError(f"{run.path}: a {meta['task']} model; this analysis needs classifiers")
+        if meta["vocab_size"] != len(vocab) or meta["labels"] != list(data.label_names):
+            raise CorpusError(f"{run.path}: vocabulary or labels differ from those of {corpus_dir}; analyse the "
+                              "model on the corpus it was trained on")
+        _, model, _, _ = load_trained(run.path, device)
+        correct = (predict_logits(model, data, vocab.pad, device).argmax(1) == data.labels).numpy()
+        frames.append(breakdown(correct, factors).assign(
+            model=run.model, family=meta["family"], layers=meta["config"]["layers"], seed=run.seed, split=chosen))
+    columns = ["model", "family", "layers", "seed", "split", "factor", "level", "n", "correct", "accuracy"]
+    table = pd.concat(frames, ignore_index=True)[columns]
+    statements, tests = _statements(table)
+    summary = {"split": chosen, "factors": [f for f in factors], "comparisons": tests, "statements": statements}
+    caption = (f"Accuracy (%) of each classifier on the {chosen} split broken down by "
+               f"{', '.join(factors)} (length: sentence-length quantile buckets in tokens); bars: mean over seeds, "
+               "whiskers: 95% CI.")
+    return AnalysisOutput({"breakdown": table}, summary, [("bidirectional", draw(table), caption)])

@@ -1,0 +1,153 @@
+"""Exploding gradients: the same RNN LM trained with and without gradient-norm clipping.
+
+Clipping rescales the gradient g to ``clip · g / ‖g‖`` whenever ‖g‖ > clip (Pascanu et al. 2013),
+so one huge gradient cannot throw the weights far away. Each seed trains twice through the
+shared training loop with plain SGD at a learning rate where unclipped training is unstable;
+``steps.npz`` of each run holds the loss and the gradient norm before clipping at every step, and
+``status.json`` says whether the loss became non-finite (``diverged``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, RnnlabError
+from ..io import read_json
+from ..models import neural
+from ..models.registry import TrainRequest
+from ..plots import set_theme
+from .cli import AnalysisOutput
+from .significance import compare, phrase
+from .stats import mean_ci
+
+# A small RNN LM that trains in seconds; the settings below make it plain SGD for a fixed number of steps.
+BASE_PARAMS: Mapping[str, Any] = MappingProxyType(
+    {"emb": 64, "hidden": 128, "layers": 1, "dropout": 0.0, "bptt": 35, "batch_size": 20, "eval_batch_size": 10})
+FIXED_PARAMS: Mapping[str, Any] = MappingProxyType(
+    {"optimizer": "sgd", "momentum": 0.0, "schedule": "none", "patience": None, "epochs": 1,
+     "checkpoint_minutes": None})
+SETTINGS = ("unclipped", "clipped")
+TAIL = 0.1  # the final loss is the mean over the last 10% of the steps
+
+
+@dataclass(frozen=True)
+class ClippingSettings:
+    model: str = "rnn"
+    lr: float = 5.0
+    clip: float = 0.25
+    seeds: tuple[int, ...] = (1, 2, 3)
+    max_batches: int = 150
+    params: Mapping[str, Any] = field(default_factory=dict)  # model hyperparameters over BASE_PARAMS
+
+    def __post_init__(self) -> None:
+        if self.model not in ("rnn", "lstm"):
+            raise ConfigError(f"clipping model must be rnn or lstm, got {self.model!r}")
+        if self.lr <= 0 or self.clip <= 0:
+            raise ConfigError(f"clipping needs a positive lr and clip, got lr={self.lr}, clip={self.clip}")
+        if not self.seeds or self.max_batches < 1:
+            raise ConfigError("clipping needs at least one seed and max_batches >= 1")
+        fixed = sorted(set(self.params) & ({"lr", "clip", "max_batches"} | set(FIXED_PARAMS)))
+        if fixed:
+            raise ConfigError(f"parameter(s) {', '.join(fixed)} are set by the clipping analysis itself; "
+                              "use --lr, --clip and --max-batches, and leave the rest out")
+
+    def run_params(self, setting: str) -> dict[str, Any]:
+        clip = self.clip if setting == "clipped" else None
+        return {**BASE_PARAMS, **self.params, **FIXED_PARAMS, "lr": self.lr, "clip": clip,
+                "max_batches": self.max_batches}
+
+
+def train_runs(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSettings,
+               device: str = "cpu", threads: int = 1) -> list[tuple[str, int, Path]]:
+    """Train every (setting, seed) into ``runs_dir/<setting>/seed<n>``; returns (setting, seed, folder)."""
+    runs = []
+    for setting in SETTINGS:
+        for seed in settings.seeds:
+            out = Path(runs_dir) / setting / f"seed{seed}"
+            neural.train_model(settings.model, TrainRequest(corpus, Path(corpus_dir), out, "lm", seed,
+                                                            settings.run_params(setting), device=device,
+                                                            threads=threads))
+            runs.append((setting, seed, out))
+    return runs
+
+
+def read_run(setting: str, seed: int, folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-step trace and a one-row summary of one run from its steps.npz and status.json."""
+    if not (folder / "status.json").exists():
+        raise RnnlabError(f"{folder}/status.json is missing: the run did not finish; rerun the analysis")
+    status = read_json(folder / "status.json")
+    with np.load(folder / "steps.npz") as steps:
+        loss, norm = steps["loss"], steps["grad_norm"]
+    trace = pd.DataFrame({"setting": setting, "seed": seed, "step": np.arange(1, loss.size + 1),
+                          "loss": loss, "grad_norm": norm})
+    tail = loss[-max(1, int(TAIL * loss.size)):] if loss.size else loss
+    final = float(tail.mean()) if tail.size else math.nan
+    diverged = status["status"] == "diverged"
+    row = {"setting": setting, "seed": seed, "status": status["status"], "diverged": diverged,
+           "steps": int(loss.size), "first_loss": float(loss[0]) if loss.size else math.nan, "final_loss": final,
+           "max_grad_norm": float(norm.max()) if norm.size else math.nan,
+           "median_grad_norm": float(np.median(norm)) if norm.size else math.nan}
+    # Unstable: the loss became non-finite, or training ended worse than it started.
+    row["unstable"] = diverged or not final < row["first_loss"]
+    return trace, row
+
+
+def _statements(runs: pd.DataFrame, settings: ClippingSettings) -> tuple[list[str], dict[str, Any]]:
+    lines, counts = [], {}
+    for setting in SETTINGS:
+        group = runs[runs["setting"] == setting]
+        n, diverged, unstable = len(group), int(group["diverged"].sum()), int(group["unstable"].sum())
+        counts[setting] = {"runs": n, "diverged": diverged, "unstable": unstable}
+        how = f"clipped at {settings.clip}" if setting == "clipped" else "unclipped"
+        final = mean_ci(group["final_loss"].tolist())
+        lines.append(f"{settings.model} SGD lr {settings.lr:g}, {how}: {diverged}/{n} diverged (non-finite loss), "
+                     f"{unstable}/{n} unstable (diverged or final loss not below the first); final loss "
+                     f"{final.format(2)}; largest pre-clip gradient norm {group['max_grad_norm'].max():.3g}")
+    # Losses of unstable runs span orders of magnitude: compare them on a log scale.
+    finals = {s: dict(zip(g["seed"], np.log10(g["final_loss"]))) for s, g in runs.groupby("setting")}
+    c = compare(finals["clipped"], finals["unclipped"], names=("clipped", "unclipped"),
+                metric="log10 final training loss", higher_is_better=False)
+    lines.append(phrase(c))
+    return lines, {"counts": counts, "final_loss_test": {**c.__dict__, "decided": c.decided}}
+
+
+def draw(traces: pd.DataFrame, settings: ClippingSettings) -> plt.Figure:
+    set_theme()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, setting in enumerate(SETTINGS):
+        label = f"clipped at {settings.clip:g}" if setting == "clipped" else "unclipped"
+        for j, (_, run) in enumerate(traces[traces["setting"] == setting].groupby("seed")):
+            for ax, column in zip(axes, ("loss", "grad_norm")):
+                ax.plot(run["step"], run[column], color=f"C{i}", lw=0.8, alpha=0.8, label=label if j == 0 else None)
+    axes[0].set(yscale="log", xlabel="training step", ylabel="training loss (nats)")
+    axes[1].set(yscale="log", xlabel="training step", ylabel="gradient norm before clipping")
+    axes[1].axhline(settings.clip, color="black", ls=":", lw=1, label=f"clip = {settings.clip:g}")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def clipping(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSettings,
+             device: str = "cpu", threads: int = 1) -> AnalysisOutput:
+    """Train the runs into ``runs_dir``, then tabulate, summarise and draw them."""
+    read = [read_run(*run) for run in train_runs(corpus, corpus_dir, runs_dir, settings, device, threads)]
+    traces = pd.concat([trace for trace, _ in read], ignore_index=True)
+    runs = pd.DataFrame([row for _, row in read])
+    statements, tests = _statements(runs, settings)
+    summary = {"model": settings.model, "lr": settings.lr, "clip": settings.clip, "seeds": list(settings.seeds),
+               "max_batches": settings.max_batches, "params": settings.run_params("clipped"), **tests,
+               "statements": statements}
+    caption = (f"Training loss and gradient norm before clipping at every SGD step (learning rate {settings.lr:g}) "
+               f"of the {settings.model.upper()} language model on {corpus}, without clipping and with the global "
+               f"gradient norm clipped at {settings.clip:g}; one line per seed ({len(settings.seeds)} seeds), "
+               "log scales.")
+    return AnalysisOutput({"traces": traces, "runs": runs}, summary, [("clipping", draw(traces, settings), caption)])
