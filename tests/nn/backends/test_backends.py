@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import torch
 
@@ -9,11 +11,13 @@ import rnnlab.nn as rnn_nn
 from rnnlab.nn.backends import REGISTRY, LoopBackend
 
 
-def test_builtins_are_registered_and_torch_is_the_default():
-    assert rnn_nn.available_backends()[:2] == ("loop", "torch")
+def test_builtins_are_registered_and_torch_is_the_cpu_default():
+    assert rnn_nn.available_backends()[:3] == ("loop", "torch", "triton")
     assert rnn_nn.default_backend() == "torch"
     assert rnn_nn.default_backend("cpu") == "torch"
-    assert rnn_nn.default_backend(torch.device("cuda", 0)) == "torch"
+    # On CUDA the Triton kernels are the default wherever Triton is installed.
+    expected = "triton" if importlib.util.find_spec("triton") else "torch"
+    assert rnn_nn.default_backend(torch.device("cuda", 0)) == expected
 
 
 def test_a_registered_backend_is_selectable_without_touching_the_modules():

@@ -9,12 +9,15 @@ import torch
 from ..dispatch import Backend, BackendRegistry
 from .loop import LoopBackend
 from .torch_vf import TorchBackend
+from .triton import TritonBackend, triton_available
 
 
 def builtin_registry() -> BackendRegistry:
     registry = BackendRegistry()
     registry.register("loop", LoopBackend())
     registry.register("torch", TorchBackend(), default_for=("*",))
+    # Always selectable (it explains what is missing); the CUDA default only where triton imports.
+    registry.register("triton", TritonBackend(), default_for=("cuda",) if triton_available() else ())
     return registry
 
 
@@ -38,5 +41,6 @@ def available_backends() -> tuple[str, ...]:
 
 
 def default_backend(device: torch.device | str | None = None) -> str:
-    """The backend used on ``device`` when a module names none (``"torch"`` on every device today)."""
+    """The backend used on ``device`` when a module names none: ``"triton"`` on CUDA where Triton is
+    installed, ``"torch"`` otherwise."""
     return REGISTRY.default(device)

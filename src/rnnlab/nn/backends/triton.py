@@ -1,0 +1,133 @@
+"""The ``triton`` backend: fused Triton kernels for the sequential part of each layer and direction.
+
+Per layer and direction, the input projection of all steps is one matmul and a single kernel launch
+runs the T recurrent steps (``ops/rnn``, ``ops/lstm``; design in ``ops/README.md``). Triton is
+imported on first use, so registering this backend costs nothing where Triton is missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ...errors import RnnlabError
+from ..dispatch import RecurrentCall, RecurrentResult
+from ..ops.layer import LayerWeights
+from .loop import layer_weights
+
+# (x (T, B, I), initial states, weights, reverse) -> (output (T, B, H), final states)
+TritonLayer = Callable[[Tensor, tuple[Tensor, ...], LayerWeights, bool], tuple[Tensor, tuple[Tensor, ...]]]
+
+# Cell name -> (module, function) of its single-layer entry.
+LAYERS = {"rnn": ("rnnlab.nn.ops.rnn", "rnn_tanh_triton"), "lstm": ("rnnlab.nn.ops.lstm", "lstm_triton")}
+DTYPES = (torch.float32, torch.bfloat16)
+INSTALL_HINT = (
+    "install triton with `pip install triton` (the CUDA build of torch brings it), or choose "
+    "backend='torch' or backend='loop'"
+)
+
+
+class TritonBackendError(RnnlabError):
+    """The triton backend cannot run this call; the message says what to change."""
+
+
+def triton_available() -> bool:
+    """Whether the triton package can be imported (without importing it)."""
+    return importlib.util.find_spec("triton") is not None
+
+
+def check_call(call: RecurrentCall) -> None:
+    """Raise one TritonBackendError naming the problem if the kernels cannot run ``call``."""
+    if not triton_available():
+        raise TritonBackendError(
+            f"backend 'triton' needs the triton package, which is not installed; {INSTALL_HINT}"
+        )
+    kind = call.x.device.type
+    interpret = os.environ.get("TRITON_INTERPRET") == "1"
+    if kind != "cuda" and not (kind == "cpu" and interpret):
+        raise TritonBackendError(
+            f"backend 'triton' needs CUDA tensors (got {kind} tensors), or TRITON_INTERPRET=1 in the "
+            "environment before triton is first imported to run on the CPU interpreter (slow, for "
+            "tests); otherwise choose backend='torch' or backend='loop'"
+        )
+    if call.batch_sizes is not None:
+        raise TritonBackendError(
+            "backend 'triton' takes dense (T, B, I) input, not a PackedSequence; choose "
+            "backend='torch' or backend='loop' for packed sequences"
+        )
+    if call.x.dtype not in DTYPES:
+        names = ", ".join(str(dtype).removeprefix("torch.") for dtype in DTYPES)
+        raise TritonBackendError(f"backend 'triton' runs {names}, not {call.x.dtype}; convert the module")
+    if kind == "cpu" and call.x.dtype != torch.float32:
+        raise TritonBackendError(
+            f"the Triton CPU interpreter runs float32 only, not {call.x.dtype}; use float32 on the CPU"
+        )
+
+
+def load_layer(cell: str, device_kind: str) -> TritonLayer:
+    """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
+    import triton
+
+    if int(triton.__version__.split(".")[0]) < 3:
+        raise TritonBackendError(
+            f"backend 'triton' needs triton >= 3.0, found {triton.__version__}; upgrade torch and triton "
+            "together, or choose backend='torch' or backend='loop'"
+        )
+    module, name = LAYERS[cell]
+    layer: TritonLayer = getattr(importlib.import_module(module), name)
+    from ..ops.rnn.launch import is_interpreted
+
+    if device_kind == "cpu" and not is_interpreted():
+        raise TritonBackendError(
+            "the Triton kernels were imported before TRITON_INTERPRET=1 was set, so they cannot run on "
+            "the CPU; set TRITON_INTERPRET=1 in the environment before triton is first imported"
+        )
+    return layer
+
+
+def run_layers(call: RecurrentCall, cell: str) -> RecurrentResult:
+    """Stack the layers and directions of ``call`` around the single-layer kernels of ``cell``.
+
+    Bidirectional outputs concatenate [forward, reverse] per step; the reverse direction reads the
+    sequence backwards inside the kernel. In training, dropout is applied to each layer's output
+    except the last, as torch does.
+    """
+    check_call(call)
+    layer_op = load_layer(cell, call.x.device.type)
+    x = call.x  # (T, B, I)
+    finals: list[list[Tensor]] = [[] for _ in call.hx]
+    for layer in range(call.num_layers):
+        outputs: list[Tensor] = []
+        for direction in range(call.num_directions):
+            index = layer * call.num_directions + direction
+            output, final = layer_op(
+                x,
+                tuple(state[index] for state in call.hx),
+                layer_weights(call, layer, direction),
+                direction == 1,
+            )
+            outputs.append(output)  # (T, B, H)
+            for collected, state in zip(finals, final):
+                collected.append(state)
+        x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)  # (T, B, D*H)
+        if call.training and call.dropout > 0 and layer < call.num_layers - 1:
+            x = F.dropout(x, p=call.dropout, training=True)
+    return RecurrentResult(output=x, hidden=tuple(torch.stack(collected) for collected in finals))
+
+
+class TritonBackend:
+    """One persistent kernel launch per layer and direction (CUDA, or the CPU interpreter)."""
+
+    supports_steps = False
+
+    def rnn(self, call: RecurrentCall) -> RecurrentResult:
+        return run_layers(call, "rnn")
+
+    def lstm(self, call: RecurrentCall) -> RecurrentResult:
+        return run_layers(call, "lstm")
