@@ -20,6 +20,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .io import atomic_dir, write_json, write_text  # noqa: E402
+from .metrics import model_sort_key  # noqa: E402
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -52,8 +53,7 @@ def _headline_split(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _model_order(frame: pd.DataFrame) -> list[str]:
-    families = ["ngram", "window", "rnn", "lstm", "bilstm"]
-    return sorted(frame["model"].unique(), key=lambda m: (families.index(m.split("-")[0]) if m.split("-")[0] in families else 99, m))
+    return sorted(frame["model"].unique(), key=model_sort_key)
 
 
 def draw_lm_perplexity(d: PlotData) -> plt.Figure | None:

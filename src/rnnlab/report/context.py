@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
+from ..metrics import model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %"}
@@ -105,6 +106,7 @@ def result_tables(metrics: pd.DataFrame) -> list[Table]:
         wide = wide[sorted(wide.columns, key=lambda col: (split_rank.get(col.split(" ")[0], 9), col))]
         seeds = summary.groupby(["corpus", "model"])["n"].max().rename("seeds")
         wide = wide.join(seeds).reset_index()
+        wide = wide.sort_values(["corpus", "model"], key=lambda col: col.map(model_sort_key) if col.name == "model" else col)
         title = {"lm": "Language modelling", "classification": "Classification"}.get(task, task)
         tables.append(Table(title, wide, "Mean ± 95% confidence interval (Student's t) over seeds; "
                                          "a single value where the model is deterministic (one run)."))
