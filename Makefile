@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test figures lint dryrun bench clean
+.PHONY: install run test test-cluster cluster figures lint dryrun bench clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,16 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# SLURM, DVC round trip and injected faults (needs root and apt for the single-node SLURM cluster).
+test-cluster: install
+	$(BIN)/python -m pip install --quiet "snakemake-executor-plugin-slurm>=2.7.1"
+	RNNLAB_CLUSTER_TESTS=1 $(BIN)/python -m pytest tests/cluster
+
+CLUSTER_CONFIG ?= config/paper.yaml
+cluster: install
+	$(BIN)/python -m pip install --quiet "snakemake-executor-plugin-slurm>=2.7.1"
+	$(BIN)/snakemake --profile profiles/slurm --configfile $(CLUSTER_CONFIG)
 
 figures: install
 	$(BIN)/snakemake --cores $(CORES) --forcerun figures report

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# The cluster tests start a SLURM cluster, push to a DVC remote and kill running jobs; they run
+# with `make test-cluster` (RNNLAB_CLUSTER_TESTS=1), not in `make test`.
+collect_ignore = [] if os.environ.get("RNNLAB_CLUSTER_TESTS") == "1" else ["cluster"]
 
 
 @pytest.fixture(scope="session")
