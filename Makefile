@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test test-cluster cluster figures lint dryrun bench clean
+.PHONY: install run test test-cluster cluster pull figures lint dryrun bench clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,11 @@ test: install
 test-cluster: install
 	$(BIN)/python -m pip install --quiet "snakemake-executor-plugin-slurm>=2.7.1"
 	RNNLAB_CLUSTER_TESTS=1 $(BIN)/python -m pytest tests/cluster
+
+# After `dvc pull`, restored files carry new mtimes: mark them up to date for Snakemake.
+pull: install
+	$(BIN)/dvc pull
+	$(BIN)/snakemake --cores 1 --touch
 
 CLUSTER_CONFIG ?= config/paper.yaml
 cluster: install

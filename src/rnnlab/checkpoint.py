@@ -9,6 +9,7 @@ renamed into place, so a killed job leaves the previous version intact.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -22,6 +23,14 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .io import atomic_path, write_json, write_text
+
+
+def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """safetensors' save_file, with its I/O failures (disk full, ...) raised as OSError for atomic_path."""
+    try:
+        save_file(tensors, str(path), metadata=metadata)
+    except SafetensorError as exc:
+        raise OSError(errno.EIO, str(exc)) from exc
 
 META_KEY = "rnnlab"
 
@@ -93,7 +102,7 @@ def save(path: Path, state: dict[str, Any]) -> None:
     tensors: dict[str, torch.Tensor] = {}
     skeleton = pack(state, tensors)
     with atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(skeleton)})
+        _save_tensors(tensors, tmp, metadata={META_KEY: json.dumps(skeleton)})
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -136,7 +145,7 @@ def write_artefacts(out_dir: Path, weights: dict[str, torch.Tensor], model_meta:
                     history: list[dict[str, Any]], steps: dict[str, np.ndarray], status: dict[str, Any]) -> None:
     """model.safetensors, model.json, history.csv/json, steps.npz, then status.json (marks a run that ended)."""
     with atomic_path(out_dir / "model.safetensors", suffix=".safetensors") as tmp:
-        save_file({k: v.detach().to("cpu", copy=True).contiguous() for k, v in weights.items()}, str(tmp))
+        _save_tensors({k: v.detach().to("cpu", copy=True).contiguous() for k, v in weights.items()}, tmp)
     write_json(out_dir / "model.json", model_meta)
     write_history(out_dir, history)
     with atomic_path(out_dir / "steps.npz", suffix=".npz") as tmp, open(tmp, "wb") as fh:
