@@ -38,7 +38,8 @@ install_packages() {
     command -v sbatch >/dev/null || missing+=(slurm-client)
     command -v munged >/dev/null || missing+=(munge)
     [ ${#missing[@]} -eq 0 ] && return 0
-    command -v apt-get >/dev/null || die "missing ${missing[*]} and apt-get is not available; install slurm-wlm and munge by hand"
+    command -v apt-get >/dev/null ||
+        die "missing ${missing[*]} and apt-get is not available; install slurm-wlm and munge by hand"
     say "installing slurm-wlm and munge with apt-get"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
@@ -50,7 +51,8 @@ check_conf_is_ours() {
     local f
     for f in "$CONF_DIR/slurm.conf" "$CONF_DIR/gres.conf"; do
         if [ -e "$f" ] && ! head -n 1 "$f" | grep -qF "$MARKER"; then
-            die "$f exists and was not written by this script; refusing to replace it (this machine may belong to a real cluster)"
+            die "$f exists and was not written by this script; refusing to replace it" \
+                "(this machine may belong to a real cluster)"
         fi
     done
 }
@@ -105,7 +107,10 @@ start_munge() {
         say "munged already running; using it"
         return 0
     fi
-    [ -s /etc/munge/munge.key ] || { mungekey --create --keyfile /etc/munge/munge.key 2>/dev/null || dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none; }
+    if [ ! -s /etc/munge/munge.key ]; then
+        mungekey --create --keyfile /etc/munge/munge.key 2>/dev/null ||
+            dd if=/dev/urandom of=/etc/munge/munge.key bs=1 count=1024 status=none
+    fi
     chown munge:munge /etc/munge/munge.key
     chmod 0400 /etc/munge/munge.key
     install -d -o munge -g munge -m 0755 /run/munge

@@ -75,7 +75,8 @@ class TinyDag:
         env = kw.pop("env", None) or self.env()
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **kw)
         if check and proc.returncode != 0:
-            logs = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-2000:]}" for p in sorted(cwd.glob("logs/**/*.log")))
+            logs = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[-2000:]}"
+                             for p in sorted(cwd.glob("logs/**/*.log")))
             raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}) in {cwd}:\n"
                                  f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}\n{logs}")
         return proc
@@ -92,7 +93,8 @@ class TinyDag:
         deadline = time.monotonic() + timeout
         while not condition():
             if proc is not None and proc.poll() is not None:
-                raise AssertionError(f"the run ended (rc {proc.returncode}) before {what}:\n{proc.stdout.read()[-4000:]}")
+                said = proc.stdout.read()[-4000:] if proc.stdout else ""
+                raise AssertionError(f"the run ended (rc {proc.returncode}) before {what}:\n{said}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"gave up waiting for {what} after {timeout} s")
             time.sleep(every)
