@@ -29,7 +29,7 @@ test: install
 
 # SLURM, DVC round trip and injected faults (needs root and apt for the single-node SLURM cluster).
 test-cluster: install
-	$(BIN)/python -m pip install --quiet "snakemake-executor-plugin-slurm>=2.7.1"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
 	RNNLAB_CLUSTER_TESTS=1 $(BIN)/python -m pytest tests/cluster
 
 # After `dvc pull`, restored files carry new mtimes: mark them up to date for Snakemake.
@@ -39,7 +39,7 @@ pull: install
 
 CLUSTER_CONFIG ?= config/paper.yaml
 cluster: install
-	$(BIN)/python -m pip install --quiet "snakemake-executor-plugin-slurm>=2.7.1"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cluster]"
 	$(BIN)/snakemake --profile profiles/slurm --configfile $(CLUSTER_CONFIG)
 
 figures: install
