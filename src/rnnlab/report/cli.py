@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import plots
 from .render import load_config_arg, write_report
 
 
@@ -18,7 +17,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    plots.register(sub)
     p = sub.add_parser("report", help="Build the HTML + Markdown report of a run.",
                        description="Build results/report/index.html (self-contained) and report.md.")
     p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
