@@ -50,8 +50,24 @@ def test_report_is_self_contained_and_complete(tmp_path: Path):
     assert "Corpus statistics" in html and "25.0" in html
     assert "Wall time per step" in html and "train_model" in html
     for pkg in ("numpy", "snakemake", "python"):
-        assert f"<th>{pkg}</th>" in html
+        assert f"<td>{pkg}</td>" in html
     md = (tmp_path / "report" / "report.md").read_text()
     assert md.startswith("# Tiny <run>")
     assert "](../figures/lm_perplexity.png)" in md
     assert "| syn | lstm |" in md
+
+
+def test_sections_follow_the_lecture_and_missing_analyses_are_reported(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    out = tmp_path / "report"
+    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, out, tmp_path / "no-analysis").read_text()
+    titles = re.findall(r"<h2>(\d)\. ", html)
+    assert titles == [str(i) for i in range(1, 9)]
+    for action in ("gradients", "clipping", "long-distance", "bidirectional", "significance"):
+        assert f"The {action} analysis was not run" in html
+    md = (out / "report.md").read_text()
+    assert "## 3. Vanishing gradients" in md and "The gradients analysis was not run" in md
+    assert (out / "tables" / "lm.tex").read_text().count(r"\toprule") == 1
+    assert (out / "tables" / "corpus-stats.tex").exists()
+    assert "@inproceedings{kneser1995," in (out / "references.bib").read_text()
+    assert "Kneser, R. and Ney, H. (1995)" in (out / "brief.md").read_text()

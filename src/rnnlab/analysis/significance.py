@@ -26,11 +26,13 @@ from ..plots import set_theme
 from .cli import AnalysisOutput
 from .stats import mean_ci, summarize
 
-# Metric -> True when higher is better; metrics not listed are not compared.
+# Headline metric -> True when higher is better; metrics not listed (oov_rate, per-tag tag_f1.<TAG>)
+# are never compared nor put in headline tables.
 DIRECTIONS: Mapping[str, bool] = MappingProxyType({
     "perplexity": False, "cross_entropy": False, "accuracy": True, "macro_f1": True,
+    "accuracy_oov": True, "accuracy_right_context": True,
 })
-PRIMARY = MappingProxyType({"lm": "perplexity", "classification": "accuracy"})
+PRIMARY = MappingProxyType({"lm": "perplexity", "classification": "accuracy", "tagging": "accuracy"})
 TESTS = ("paired t-test", "one-sample t-test vs fixed value", "none")
 
 
@@ -128,6 +130,11 @@ def phrase(c: Comparison, digits: int = 2) -> str:
             f"{f.format(c.diff)} ({interval}; {runs}).")
 
 
+def headline_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The rows of headline metrics only (those in DIRECTIONS): per-tag and diagnostic rows are dropped."""
+    return metrics[metrics["metric"].isin(list(DIRECTIONS))]
+
+
 def headline_split(metrics: pd.DataFrame) -> pd.DataFrame:
     """The rows of each corpus' headline split: test where it has one, else valid."""
     parts = []
@@ -139,7 +146,7 @@ def headline_split(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def headline_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """Mean, 95% CI and seed count per (task, corpus, split, model, metric) on the headline split."""
-    data = headline_split(metrics[metrics["metric"].isin(list(DIRECTIONS))])
+    data = headline_split(headline_metrics(metrics))
     return summarize(data, ["task", "corpus", "split", "model", "metric"])
 
 
@@ -162,7 +169,7 @@ def compare_models(metrics: pd.DataFrame, corpus: str, metric: str, a: str, b: s
 
 def all_comparisons(metrics: pd.DataFrame) -> pd.DataFrame:
     """Every pair of models on every corpus and comparable metric of the headline split."""
-    data = headline_split(metrics[metrics["metric"].isin(list(DIRECTIONS))])
+    data = headline_split(headline_metrics(metrics))
     rows = []
     for (task, corpus, split, metric), group in data.groupby(["task", "corpus", "split", "metric"], sort=True):
         models = sorted(group["model"].unique())
@@ -221,7 +228,7 @@ def significance(metrics_csv: str) -> AnalysisOutput:
         "sentences": comparisons["sentence"].tolist() if not comparisons.empty else [],
     }
     caption = ("Differences between models on each corpus' primary metric (perplexity for language models, "
-               "accuracy for classifiers) on the headline split: mean difference A − B with its 95% CI "
+               "accuracy for classifiers and taggers) on the headline split: mean difference A − B with its 95% CI "
                "(paired over seeds; against the single run of a deterministic model otherwise); green where "
                "the interval excludes 0, grey where it does not.")
     figures = [("significance", draw_differences(comparisons), caption)]

@@ -18,15 +18,11 @@ from ..analysis.stats import summarize
 from ..metrics import model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
-METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %"}
+METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
+                 "accuracy_right_context": "Right-context acc. %"}
+TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Tagging"}
+SECTIONS = ("results", "tagging", "gradients", "clipping", "long-distance", "bidirectional", "significance")
 TASK_ORDER = ("lm", "classification", "tagging")
-
-
-@dataclass
-class Table:
-    title: str
-    frame: pd.DataFrame
-    note: str = ""
 
 
 @dataclass
@@ -36,6 +32,15 @@ class FigureView:
     caption: str
     png_base64: str
     png_path: str
+    section: str = "results"
+
+
+@dataclass
+class Table:
+    title: str
+    frame: pd.DataFrame
+    note: str = ""
+    key: str = ""
 
 
 @dataclass
@@ -53,6 +58,7 @@ class ReportContext:
     timing: Table | None
     config_yaml: str
     notes: list[str] = field(default_factory=list)
+    sections: list[Any] = field(default_factory=list)
 
 
 def package_versions() -> dict[str, str]:
@@ -88,13 +94,14 @@ def corpus_table(corpus_dirs: list[Path]) -> Table | None:
                          "OOV %": round(100 * float(s.get("oov_rate", 0.0)), 2)})
     if not rows:
         return None
-    return Table("Corpus statistics", pd.DataFrame(rows),
+    return Table("Corpus statistics", pd.DataFrame(rows), key="corpus-stats", note=
                  "Tokens of language-model corpora count one end-of-sentence token per line; OOV = not in the "
                  "training vocabulary (mapped to <unk>).")
 
 
 def result_tables(metrics: pd.DataFrame) -> list[Table]:
     tables = []
+    # Only headline metrics: per-tag rows (tag_f1.<TAG>) and diagnostics never enter a results table.
     ok = metrics[metrics["metric"].isin(METRIC_LABELS)]
     tasks = sorted(ok["task"].unique(), key=lambda t: TASK_ORDER.index(t) if t in TASK_ORDER else 99)
     for task in tasks:
@@ -107,9 +114,8 @@ def result_tables(metrics: pd.DataFrame) -> list[Table]:
         seeds = summary.groupby(["corpus", "model"])["n"].max().rename("seeds")
         wide = wide.join(seeds).reset_index()
         wide = wide.sort_values(["corpus", "model"], key=lambda col: col.map(model_sort_key) if col.name == "model" else col)
-        title = {"lm": "Language modelling", "classification": "Classification"}.get(task, task)
-        tables.append(Table(title, wide, "Mean ± 95% confidence interval (Student's t) over seeds; "
-                                         "a single value where the model is deterministic (one run)."))
+        tables.append(Table(TASK_TITLES.get(task, task), wide, "Mean ± 95% confidence interval (Student's t) over "
+                            "seeds; a single value where the model is deterministic (one run).", key=task))
     return tables
 
 
@@ -124,7 +130,7 @@ def published_table(published: list[dict[str, Any]], metrics: pd.DataFrame) -> T
         rows.append({"corpus": p["corpus"], "split": p["split"], "metric": p["metric"],
                      "model (published)": p["model"], "published": p["value"], "source": p["source"],
                      "our model": p.get("ours", "—"), "this run": this_run})
-    return Table("Published reference numbers", pd.DataFrame(rows),
+    return Table("Published reference numbers", pd.DataFrame(rows), key="published", note=
                  "Numbers from the literature, marked as published (not produced by this run), beside this run's "
                  "closest model where the config names one.")
 
@@ -152,8 +158,10 @@ def figure_views(fig_dir: Path) -> list[FigureView]:
     out = []
     for f in json.loads(index.read_text(encoding="utf-8")):
         png = Path(fig_dir) / f"{f['name']}.png"
+        if not png.exists():
+            continue
         out.append(FigureView(f["name"], f["title"], f["caption"], base64.b64encode(png.read_bytes()).decode("ascii"),
-                              str(png)))
+                              str(png), f.get("section") or "results"))
     return out
 
 

@@ -14,10 +14,15 @@ import yaml
 
 from ..io import write_text
 from . import context as c
+from .analyses import load_analyses
+from .bibliography import RunFacts, write_bibliography
+from .latex import write_tables
+from .sections import Inputs, Section, build_sections
 
 
 def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
-                  bench_dir: Path) -> c.ReportContext:
+                  bench_dir: Path, analysis_dir: Path | None = None) -> tuple[c.ReportContext, RunFacts]:
+    """The report's context (sections included) and the facts the bibliography is chosen from."""
     metrics = pd.read_csv(metrics_csv)
     status = metrics["status"] if "status" in metrics.columns else pd.Series("completed", index=metrics.index)
     diverged = metrics[status == "diverged"][["task", "corpus", "model", "seed"]].drop_duplicates()
@@ -28,7 +33,7 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
     notes = []
     if not diverged.empty:
         notes.append(f"{len(diverged)} run(s) diverged; see 'Diverged runs'.")
-    return c.ReportContext(
+    ctx = c.ReportContext(
         title=report_cfg.get("title", "rnnlab report"),
         preset=str(config.get("preset", "?")),
         generated=c.now(),
@@ -45,6 +50,9 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
         config_yaml=yaml.safe_dump(config, sort_keys=False),
         notes=notes,
     )
+    analyses = load_analyses(analysis_dir) if analysis_dir is not None else {}
+    ctx.sections = build_sections(Inputs(ctx, ok, analyses))
+    return ctx, RunFacts(ok, analyses, config)
 
 
 def render_html(ctx: c.ReportContext) -> str:
@@ -61,27 +69,41 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
+    parts = [f"{'#' * level} {s.title}", ""]
+    parts += [f"- {line}" for line in s.conclusions] + ([""] if s.conclusions else [])
+    parts += [f"> {n}" for n in s.notes] + ([""] if s.notes else [])
+    for t in s.tables:
+        parts += [f"**{t.title}**", "", markdown_table(t.frame), ""] + ([f"_{t.note}_", ""] if t.note else [])
+    for heading, lines in s.statements:
+        parts += [f"**{heading}**", ""] + [f"- {line.strip()}" for line in lines] + [""]
+    for f in s.figures:
+        rel = os.path.relpath(f.png_path, out_dir)
+        parts += [f"![{f.title}]({rel})", "", f"**Figure: {f.title}.** {f.caption}", ""]
+    if s.code:
+        parts += ["```yaml", s.code.rstrip(), "```", ""]
+    for sub in s.subsections:
+        parts += _markdown_section(sub, out_dir, level + 1)
+    return parts
+
+
 def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
     parts = [f"# {ctx.title}", "", f"Preset **{ctx.preset}**, generated {ctx.generated}, commit {ctx.provenance['commit']}.", ""]
-    parts += [f"> {n}" for n in ctx.notes]
-    for t in ctx.result_tables + [x for x in (ctx.published_table, ctx.corpus_table, ctx.timing) if x]:
-        parts += [f"## {t.title}", "", markdown_table(t.frame), "", f"_{t.note}_", ""]
-    if not ctx.diverged.empty:
-        parts += ["## Diverged runs", "", markdown_table(ctx.diverged), ""]
-    parts += ["## Figures", ""]
-    for i, f in enumerate(ctx.figures, 1):
-        rel = os.path.relpath(f.png_path, out_dir)
-        parts += [f"![{f.title}]({rel})", "", f"**Figure {i}: {f.title}.** {f.caption}", ""]
-    parts += ["## Package versions", "", markdown_table(pd.DataFrame(list(ctx.versions.items()), columns=["package", "version"])), ""]
-    parts += ["## Configuration used", "", "```yaml", ctx.config_yaml.rstrip(), "```", ""]
+    parts += [f"> {n}" for n in ctx.notes] + ([""] if ctx.notes else [])
+    for section in ctx.sections:
+        parts += _markdown_section(section, out_dir)
     return "\n".join(parts)
 
 
 def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
-                 bench_dir: Path, out_dir: Path) -> Path:
-    ctx = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+                 bench_dir: Path, out_dir: Path, analysis_dir: Path | None = None) -> Path:
+    """index.html, report.md, tables/*.tex, references.bib and brief.md in ``out_dir``; returns the HTML path."""
+    ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir)
+    (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
+    tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
+    write_tables(tables, out_dir / "tables")
+    write_bibliography(facts, out_dir)
     html = out_dir / "index.html"
     write_text(html, render_html(ctx))
     return html

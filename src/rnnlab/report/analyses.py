@@ -1,0 +1,97 @@
+"""Read the analysis folders (``<dir>/<action>/<corpus>/`` and ``<dir>/significance/``) into tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.stats import mean_ci
+from ..errors import RnnlabError
+
+PER_CORPUS = ("gradients", "clipping", "long-distance", "bidirectional")
+
+
+@dataclass
+class AnalysisResult:
+    """One analysis folder: its summary.json and its CSV tables by file stem."""
+
+    action: str
+    corpus: str
+    path: Path
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def statements(self) -> list[str]:
+        return list(self.summary.get("statements") or self.summary.get("sentences") or [])
+
+
+def read_folder(action: str, corpus: str, folder: Path) -> AnalysisResult | None:
+    summary_path = folder / "summary.json"
+    if not summary_path.exists():
+        return None
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise RnnlabError(f"{summary_path}: not valid JSON ({err}); rerun `rnnlab analyze {action}`") from None
+    tables = {csv.stem: pd.read_csv(csv) for csv in sorted(folder.glob("*.csv"))}
+    return AnalysisResult(action, corpus, folder, summary, tables)
+
+
+def load_analyses(root: Path) -> dict[str, list[AnalysisResult]]:
+    """Per action, the corpora it ran on (empty list: not run); 'significance' has corpus ''."""
+    root = Path(root)
+    out: dict[str, list[AnalysisResult]] = {}
+    for action in PER_CORPUS:
+        folders = sorted(p for p in (root / action).glob("*") if p.is_dir()) if (root / action).is_dir() else []
+        out[action] = [r for r in (read_folder(action, p.name, p) for p in folders) if r is not None]
+    sig = read_folder("significance", "", root / "significance")
+    out["significance"] = [sig] if sig else []
+    return out
+
+
+def per_layer_table(distance: pd.DataFrame) -> pd.DataFrame:
+    """Per model, stage and layer: geometric mean over seeds of ‖∂J(t)/∂h(k)‖ at the nearest and farthest distance."""
+    rows = []
+    near, far = int(distance["distance"].min()), int(distance["distance"].max())
+    for (model, stage, layer), group in distance.groupby(["model", "stage", "layer"], sort=True):
+        ends = {}
+        for d in (near, far):
+            logs = np.log10(group[group["distance"] == d]["grad_norm"].clip(lower=1e-300)).tolist()
+            ends[d] = mean_ci(logs).mean
+        per_step = 10 ** ((ends[far] - ends[near]) / max(far - near, 1))
+        rows.append({"model": model, "stage": stage, "layer": int(layer), f"norm at {near}": f"{10 ** ends[near]:.3g}",
+                     f"norm at {far}": f"{10 ** ends[far]:.3g}", "factor per step": f"{per_step:.3f}"})
+    return pd.DataFrame(rows)
+
+
+def clipping_counts(summary: dict[str, Any]) -> pd.DataFrame:
+    rows = [{"setting": s, **c} for s, c in (summary.get("counts") or {}).items()]
+    return pd.DataFrame(rows)
+
+
+def probe_table(probes: pd.DataFrame) -> pd.DataFrame:
+    """Cue accuracy (mean ± CI over seeds) by model (rows) and distance (columns)."""
+    rows = []
+    for (model, dist), group in probes.groupby(["model", "distance"], sort=True):
+        rows.append({"model": model, "distance": int(dist), "text": mean_ci(group["cue_accuracy"].tolist()).format(2)})
+    wide = pd.DataFrame(rows).pivot(index="model", columns="distance", values="text")
+    wide.columns = [f"d={c}" for c in wide.columns]
+    return wide.reset_index()
+
+
+def breakdown_table(breakdown: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy (%) mean ± CI over seeds per factor/level (rows) and model (columns)."""
+    rows = []
+    for (factor, level, model), group in breakdown.groupby(["factor", "level", "model"], sort=False):
+        rows.append({"factor": factor, "level": level, "model": model,
+                     "text": mean_ci(group["accuracy"].tolist()).format(1)})
+    frame = pd.DataFrame(rows)
+    order = list(dict.fromkeys(frame["model"]))
+    wide = frame.pivot_table(index=["factor", "level"], columns="model", values="text", aggfunc="first", sort=False)
+    return wide[[m for m in order if m in wide.columns]].reset_index()

@@ -1,0 +1,243 @@
+"""Sentences that state what the numbers say, including when an effect the lecture predicts does not appear.
+
+Every judgement goes through :func:`judge`: an expected effect is reported as present only when the
+95% CI of the difference excludes 0 in the expected direction (see :mod:`rnnlab.analysis.significance`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from ..analysis.significance import Comparison, compare, compare_models, headline_metrics, headline_split
+from ..analysis.stats import mean_ci
+
+PRESENT, ABSENT, UNDECIDED, NOT_RUN = "present", "absent", "undecided", "not run"
+EXPECTED_NOT_SEEN = "the expected effect does not appear here"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The lecture's claim that ``better`` beats ``worse`` on ``metric``, in words (``claim``)."""
+
+    better: str
+    worse: str
+    metric: str
+    claim: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    sentence: str
+
+
+def _num(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}"
+
+
+def detail(c: Comparison, digits: int = 2) -> str:
+    """The numbers behind a comparison: both means, the difference and its interval."""
+    text = f"{c.a} {_num(c.mean_a, digits)} vs {c.b} {_num(c.mean_b, digits)} {c.metric}"
+    if math.isnan(c.low):
+        return text + ", no interval (fewer than two runs to compare)"
+    return (f"{text}, difference {_num(c.diff, digits)}, {100 * c.level:g}% CI [{_num(c.low, digits)}, "
+            f"{_num(c.high, digits)}], {c.n} runs, {c.test}")
+
+
+def judge(c: Comparison, expected_winner: str, claim: str, where: str, digits: int = 2) -> Verdict:
+    """Whether ``expected_winner`` wins ``c``: present, absent (the other wins) or undecided (CI includes 0)."""
+    if c.winner == expected_winner:
+        return Verdict(PRESENT, f"On {where}, {claim}, as expected ({detail(c, digits)}).")
+    if c.winner is not None:
+        return Verdict(ABSENT, f"On {where}, the opposite holds: {c.winner} is better ({detail(c, digits)}); "
+                               f"{EXPECTED_NOT_SEEN}.")
+    return Verdict(UNDECIDED, f"On {where}, the numbers do not show that {claim} ({detail(c, digits)}; the "
+                              f"interval includes 0 or cannot be formed); {EXPECTED_NOT_SEEN}.")
+
+
+def expect_models(metrics: pd.DataFrame, corpus: str, e: Expectation, digits: int = 2) -> Verdict:
+    """Judge an expectation between two models of the metrics table on one corpus."""
+    present = set(metrics[(metrics["corpus"] == corpus) & (metrics["metric"] == e.metric)]["model"])
+    if e.better not in present or e.worse not in present:
+        return Verdict(NOT_RUN, f"On {corpus}, {e.better} vs {e.worse} on {e.metric} was not run.")
+    c = compare_models(metrics, corpus, e.metric, e.better, e.worse)
+    return judge(c, e.better, e.claim, corpus, digits)
+
+
+def comparison_from(record: Mapping[str, Any]) -> Comparison:
+    """A Comparison back from the dict an analysis wrote into its summary.json (NaN where JSON has null)."""
+    values = {}
+    for f in fields(Comparison):
+        if f.name in record:
+            v = record[f.name]
+            values[f.name] = math.nan if v is None and f.type in ("float", float) else v
+    return Comparison(**values)
+
+
+def pick_model(models: Sequence[str], family: str) -> str | None:
+    """The model named ``family``, else the first named ``family-<variant>``."""
+    models = sorted(models)
+    if family in models:
+        return family
+    return next((m for m in models if m.startswith(family + "-")), None)
+
+
+def best_model_sentences(metrics: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:
+    """Per corpus: which model has the best mean on the headline split (a ranking of means, not a test)."""
+    out = []
+    rows = headline_split(metrics[metrics["metric"] == metric])
+    for corpus, group in rows.groupby("corpus", sort=True):
+        means = group.groupby("model")["value"].mean().dropna().sort_values(ascending=not higher_is_better)
+        if means.empty:
+            continue
+        split = group["split"].iloc[0]
+        ranking = ", ".join(f"{m} {v:.2f}" for m, v in means.items())
+        out.append(f"On {corpus} ({split}), the best mean {metric} is {means.index[0]}'s; models ranked by mean: "
+                   f"{ranking}.")
+    return out
+
+
+def lm_conclusions(metrics: pd.DataFrame) -> list[str]:
+    """Counts to neural LMs: higher KN orders, window vs n-gram, RNN vs window, LSTM vs RNN (perplexity)."""
+    lm = headline_metrics(metrics[metrics["task"] == "lm"])
+    if lm.empty:
+        return ["No language model was run."]
+    out = best_model_sentences(lm, "perplexity", higher_is_better=False)
+    for corpus, group in lm[lm["metric"] == "perplexity"].groupby("corpus", sort=True):
+        head = headline_split(group)
+        kn = sorted((m for m in head["model"].unique() if m.startswith("ngram-kn")), key=lambda m: int(m[8:] or 0))
+        if len(kn) >= 2:
+            values = [float(head[head["model"] == m]["value"].mean()) for m in kn]
+            trend = "falls" if values[-1] < values[0] else "does not fall"
+            note = "" if values[-1] < values[0] else f"; {EXPECTED_NOT_SEEN}"
+            out.append(f"On {corpus}, Kneser–Ney perplexity {trend} from order {kn[0][8:]} ({values[0]:.2f}) to "
+                       f"order {kn[-1][8:]} ({values[-1]:.2f}){note} (one deterministic run each, no interval).")
+        models = list(head["model"].unique())
+        steps = [("window", kn[-1] if kn else None, "the fixed-window neural LM has lower perplexity than the best "
+                  "n-gram"), ("rnn", pick_model(models, "window"), "the RNN has lower perplexity than the window "
+                  "model"), ("lstm", pick_model(models, "rnn"), "the LSTM has lower perplexity than the RNN")]
+        for fam, worse, claim in steps:
+            better = pick_model(models, fam)
+            if better and worse:
+                out.append(expect_models(group, corpus, Expectation(better, worse, "perplexity", claim)).sentence)
+    return out
+
+
+def classification_conclusions(metrics: pd.DataFrame) -> list[str]:
+    cls = headline_metrics(metrics[metrics["task"] == "classification"])
+    if cls.empty:
+        return ["No classifier was run."]
+    out = best_model_sentences(cls, "accuracy", higher_is_better=True)
+    for corpus, group in cls.groupby("corpus", sort=True):
+        models = list(group["model"].unique())
+        for fam, worse_fam, claim in (("bilstm", "lstm", "the BiLSTM is more accurate than the LSTM"),
+                                      ("lstm", "rnn", "the LSTM is more accurate than the RNN")):
+            better, worse = pick_model(models, fam), pick_model(models, worse_fam)
+            if better and worse:
+                out.append(expect_models(group, corpus, Expectation(better, worse, "accuracy", claim), 1).sentence)
+    return out
+
+
+def tagging_conclusions(metrics: pd.DataFrame) -> list[str]:
+    """BiLSTM vs LSTM taggers, above all on tokens whose tag needs the right context."""
+    tag = headline_metrics(metrics[metrics["task"] == "tagging"])
+    if tag.empty:
+        return []
+    out = best_model_sentences(tag, "accuracy", higher_is_better=True)
+    for corpus, group in tag.groupby("corpus", sort=True):
+        models = list(group["model"].unique())
+        better, worse = pick_model(models, "bilstm"), pick_model(models, "lstm")
+        if better and worse:
+            for metric, claim in (("accuracy_right_context", "the BiLSTM tags right-context tokens more accurately "
+                                   "than the LSTM"), ("accuracy", "the BiLSTM tags more accurately than the LSTM")):
+                out.append(expect_models(group, corpus, Expectation(better, worse, metric, claim), 1).sentence)
+    return out
+
+
+def gradient_conclusions(corpus: str, summary: Mapping[str, Any]) -> list[str]:
+    """LSTM vs RNN decay slope of ∂J(t)/∂h(k) with distance, after training and at initialisation."""
+    out = []
+    for test in sorted(summary.get("lstm_vs_rnn", []), key=lambda t: t.get("stage") != "trained"):
+        c = comparison_from(test)
+        claim = "the LSTM's gradient decays more slowly with distance than the RNN's"
+        out.append(judge(c, "lstm", claim, f"{corpus} ({test.get('stage', '?')} weights)", 4).sentence)
+    if not out:
+        out.append(f"On {corpus}, no LSTM/RNN pair was measured, so the decay of the two cannot be compared.")
+    return out
+
+
+def clipping_conclusions(corpus: str, summary: Mapping[str, Any]) -> list[str]:
+    """Unclipped runs should diverge or stall more often, and end at a higher loss, than clipped ones."""
+    counts = summary.get("counts", {})
+    clipped, unclipped = counts.get("clipped", {}), counts.get("unclipped", {})
+    out = []
+    if clipped and unclipped:
+        cu, uu = clipped.get("unstable", 0), unclipped.get("unstable", 0)
+        text = (f"On {corpus}, {uu}/{unclipped.get('runs', 0)} unclipped and {cu}/{clipped.get('runs', 0)} clipped "
+                f"runs were unstable ({unclipped.get('diverged', 0)} and {clipped.get('diverged', 0)} diverged)")
+        out.append(text + (", so clipping prevented instability, as expected." if uu > cu
+                           else f"; clipping made no difference to stability, {EXPECTED_NOT_SEEN}."))
+    if "final_loss_test" in summary:
+        c = comparison_from(summary["final_loss_test"])
+        out.append(judge(c, "clipped", "clipped runs end at a lower training loss", corpus, 3).sentence)
+    return out or [f"On {corpus}, the clipping summary holds no run counts."]
+
+
+def long_distance_conclusions(corpus: str, probes: pd.DataFrame | None) -> list[str]:
+    """LSTM vs RNN recall of the cue noun at the longest probed distance (accuracy among the cues)."""
+    if probes is None or probes.empty:
+        return [f"On {corpus}, the corpus has no long-distance probes; only the loss by recurrence distance "
+                "is measured."]
+    models = list(probes["model"].unique())
+    lstm, rnn = pick_model(models, "lstm"), pick_model(models, "rnn")
+    far = int(probes["distance"].max())
+    out = []
+    for model in sorted(models):
+        ci = mean_ci(probes[(probes["model"] == model) & (probes["distance"] == far)]["cue_accuracy"].tolist())
+        out.append(f"On {corpus}, {model} recalls the cue at distance {far} with accuracy {ci.format(2)} "
+                   f"({ci.n} run(s)).")
+    if lstm and rnn:
+        at = probes[probes["distance"] == far]
+        runs = {m: dict(zip(at[at["model"] == m]["seed"], at[at["model"] == m]["cue_accuracy"])) for m in (lstm, rnn)}
+        c = compare(runs[lstm], runs[rnn], names=(lstm, rnn), metric=f"cue accuracy at distance {far}")
+        out.append(judge(c, lstm, f"the LSTM recalls the cue at distance {far} better than the RNN", corpus).sentence)
+    return out
+
+
+def bidirectional_conclusions(corpus: str, summary: Mapping[str, Any]) -> list[str]:
+    """How many per-level comparisons of the breakdown (position, length, ...) are decided, and which."""
+    levels = [t for t in summary.get("comparisons", []) if t.get("factor") != "all"]
+    if not levels:
+        return [f"On {corpus}, the breakdown holds no model pair to compare level by level."]
+    decided = [comparison_from(t) for t in levels if t.get("decided")]
+    out = [f"On {corpus}, {len(decided)} of {len(levels)} per-level comparisons (by position, length, ...) have "
+           "an interval that excludes 0."]
+    out += [f"On {corpus}, {c.winner} is better on {c.metric} ({detail(c, 1)})." for c in decided]
+    return out
+
+
+def significance_conclusions(comparisons: int, decided: int) -> list[str]:
+    if comparisons == 0:
+        return ["No two models share a corpus and metric, so nothing was compared."]
+    return [f"{comparisons} pairwise comparisons were made; in {decided} the 95% CI of the difference excludes 0 "
+            f"and one model is called better; the other {comparisons - decided} show no clear difference."]
+
+
+def data_conclusions(corpus_rows: pd.DataFrame | None) -> list[str]:
+    if corpus_rows is None or corpus_rows.empty:
+        return ["No corpus statistics were found (pass --corpora to `rnnlab report`)."]
+    out = []
+    for corpus, group in corpus_rows.groupby("corpus", sort=True):
+        train = group[group["split"] == "train"]
+        others = group[group["split"] != "train"]
+        head = f"{corpus} ({group['task'].iloc[0]})"
+        if not train.empty:
+            head += f" has {int(train['tokens'].iloc[0]):,} training tokens and {int(train['types'].iloc[0]):,} types"
+        if not others.empty:
+            head += "; OOV rate " + ", ".join(f"{r['split']} {r['OOV %']:.2f}%" for _, r in others.iterrows())
+        out.append(head + ".")
+    return out

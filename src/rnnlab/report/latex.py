@@ -1,0 +1,68 @@
+"""Results tables as LaTeX booktabs tables (``\\toprule``/``\\midrule``/``\\bottomrule``), one file each."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from ..io import write_text
+from .context import Table
+
+# Characters with a meaning in LaTeX text, and what prints them literally.
+SPECIALS: Mapping[str, str] = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+}
+SPECIAL_RE = re.compile("|".join(re.escape(k) for k in SPECIALS))
+# Unicode typography of the HTML tables and its LaTeX form (applied after escaping).
+UNICODE: Mapping[str, str] = {" ± ": r" $\pm$ ", "±": r"$\pm$", "—": "---", "–": "--", "−": "$-$", "ñ": r"\~{n}",
+                              "ø": r"{\o}", "é": r"\'{e}"}
+FILES: Mapping[str, str] = {"lm": "lm", "classification": "classification", "tagging": "tagging",
+                            "published": "published", "corpus-stats": "corpus-stats"}
+
+
+def escape(text: str) -> str:
+    out = SPECIAL_RE.sub(lambda m: SPECIALS[m.group(0)], text)
+    for uni, tex in UNICODE.items():
+        out = out.replace(uni, tex)
+    return out
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "---"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return escape(str(value))
+
+
+def _align(series: pd.Series) -> str:
+    return "r" if pd.api.types.is_numeric_dtype(series) else "l"
+
+
+def booktabs(table: Table, label: str) -> str:
+    """A complete ``table`` float with caption and label; every cell escaped."""
+    frame = table.frame
+    spec = "".join(_align(frame[c]) for c in frame.columns)
+    lines = [r"\begin{table}[ht]", r"\centering", r"\small", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+             " & ".join(escape(str(c)) for c in frame.columns) + r" \\", r"\midrule"]
+    lines += [" & ".join(_cell(v) for v in row) + r" \\" for row in frame.itertuples(index=False)]
+    caption = escape(table.title + (". " + table.note if table.note else ""))
+    lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{label}}}",
+              r"\end{table}", ""]
+    return "\n".join(lines)
+
+
+def write_tables(tables: list[Table], out_dir: Path) -> list[Path]:
+    """Write ``<out_dir>/<name>.tex`` for every table whose key names one of FILES."""
+    written = []
+    for t in tables:
+        if t.key not in FILES:
+            continue
+        path = Path(out_dir) / f"{FILES[t.key]}.tex"
+        write_text(path, booktabs(t, FILES[t.key]))
+        written.append(path)
+    return written

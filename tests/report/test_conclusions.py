@@ -1,0 +1,89 @@
+import pandas as pd
+import pytest
+
+from rnnlab.analysis.significance import all_comparisons, compare, headline_table
+from rnnlab.report import conclusions as cc
+
+
+def _lm(lstm: list[float], rnn: list[float]) -> pd.DataFrame:
+    rows = [dict(task="lm", corpus="syn", model=m, seed=s, split="test", metric="perplexity", value=v)
+            for m, values in (("lstm", lstm), ("rnn", rnn)) for s, v in enumerate(values, 1)]
+    return pd.DataFrame(rows)
+
+
+EXPECT = cc.Expectation("lstm", "rnn", "perplexity", "the LSTM has lower perplexity than the RNN")
+
+
+def test_effect_present():
+    v = cc.expect_models(_lm([90.0, 91.0, 92.0], [100.0, 101.5, 102.0]), "syn", EXPECT)
+    assert v.outcome == cc.PRESENT
+    assert "as expected" in v.sentence and "95% CI [" in v.sentence
+    assert cc.EXPECTED_NOT_SEEN not in v.sentence
+
+
+def test_effect_reversed_is_reported_as_absent():
+    v = cc.expect_models(_lm([110.0, 111.0, 112.5], [100.0, 101.0, 102.0]), "syn", EXPECT)
+    assert v.outcome == cc.ABSENT
+    assert "the opposite holds: rnn is better" in v.sentence
+    assert v.sentence.endswith(f"{cc.EXPECTED_NOT_SEEN}.")
+
+
+def test_effect_undecided_never_says_better():
+    v = cc.expect_models(_lm([100.0, 95.0, 105.0], [101.0, 99.0, 100.5]), "syn", EXPECT)
+    assert v.outcome == cc.UNDECIDED
+    assert "better" not in v.sentence and cc.EXPECTED_NOT_SEEN in v.sentence
+
+
+def test_missing_model_is_not_run():
+    v = cc.expect_models(_lm([90.0, 91.0], [100.0, 101.0]), "syn",
+                         cc.Expectation("bilstm", "lstm", "perplexity", "x"))
+    assert v.outcome == cc.NOT_RUN
+
+
+def test_gradient_conclusions_from_summary_records():
+    c = compare({1: -0.15, 2: -0.14, 3: -0.16}, {1: -0.10, 2: -0.09, 3: -0.11}, names=("lstm", "rnn"),
+                metric="log10 slope")
+    lines = cc.gradient_conclusions("syn", {"lstm_vs_rnn": [{"stage": "trained", **c.__dict__, "decided": c.decided}]})
+    assert len(lines) == 1 and "the opposite holds: rnn is better" in lines[0]
+    assert "cannot be compared" in cc.gradient_conclusions("syn", {})[0]
+
+
+def test_clipping_conclusions_present_and_absent():
+    same = {"counts": {"clipped": {"runs": 3, "diverged": 0, "unstable": 1},
+                       "unclipped": {"runs": 3, "diverged": 0, "unstable": 1}}}
+    assert cc.EXPECTED_NOT_SEEN in cc.clipping_conclusions("syn", same)[0]
+    helped = {"counts": {"clipped": {"runs": 3, "diverged": 0, "unstable": 0},
+                         "unclipped": {"runs": 3, "diverged": 2, "unstable": 3}}}
+    assert "as expected" in cc.clipping_conclusions("syn", helped)[0]
+
+
+def test_long_distance_conclusions_compare_lstm_and_rnn_at_farthest_distance():
+    rows = [dict(model=m, seed=s, distance=d, cue_accuracy=acc) for m, base in (("lstm", 0.8), ("rnn", 0.1))
+            for s in (1, 2, 3) for d, acc in ((4, 0.9), (16, base + 0.01 * s))]
+    lines = cc.long_distance_conclusions("syn", pd.DataFrame(rows))
+    assert any("lstm recalls the cue at distance 16 with accuracy 0.82" in line for line in lines)
+    assert "as expected" in lines[-1]
+    assert "no long-distance probes" in cc.long_distance_conclusions("syn", None)[0]
+
+
+def test_tagging_conclusions_use_right_context_and_ignore_per_tag_rows():
+    rows = []
+    for model, base in (("bilstm", 95.0), ("lstm", 80.0)):
+        for seed in (1, 2, 3):
+            for metric in ("accuracy", "accuracy_oov", "accuracy_right_context", "macro_f1"):
+                rows.append(dict(task="tagging", corpus="ud", model=model, seed=seed, split="test", metric=metric,
+                                 value=base + seed * 0.3))
+            rows.append(dict(task="tagging", corpus="ud", model=model, seed=seed, split="test", metric="tag_f1.NOUN",
+                             value=50.0))
+    metrics = pd.DataFrame(rows)
+    lines = cc.tagging_conclusions(metrics)
+    assert any("right-context tokens" in line and "as expected" in line for line in lines)
+    assert not any("tag_f1" in line for line in lines)
+    assert not headline_table(metrics)["metric"].str.startswith("tag_f1").any()
+    assert not all_comparisons(metrics)["metric"].str.startswith("tag_f1").any()
+    assert set(all_comparisons(metrics)["metric"]) == {"accuracy", "accuracy_oov", "accuracy_right_context", "macro_f1"}
+
+
+@pytest.mark.parametrize("comparisons,decided,word", [(0, 0, "nothing was compared"), (4, 1, "in 1 the 95% CI")])
+def test_significance_conclusions(comparisons, decided, word):
+    assert word in cc.significance_conclusions(comparisons, decided)[0]
