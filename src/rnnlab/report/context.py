@@ -18,7 +18,8 @@ from ..analysis.stats import summarize
 from ..metrics import model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
-METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %"}
+METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %",
+                 "accuracy_oov": "OOV acc. %", "accuracy_right_context": "Right-context acc. %"}
 TASK_ORDER = ("lm", "classification", "tagging")
 
 
@@ -107,7 +108,8 @@ def result_tables(metrics: pd.DataFrame) -> list[Table]:
         seeds = summary.groupby(["corpus", "model"])["n"].max().rename("seeds")
         wide = wide.join(seeds).reset_index()
         wide = wide.sort_values(["corpus", "model"], key=lambda col: col.map(model_sort_key) if col.name == "model" else col)
-        title = {"lm": "Language modelling", "classification": "Classification"}.get(task, task)
+        title = {"lm": "Language modelling", "classification": "Classification",
+                 "tagging": "Sequence tagging (UPOS)"}.get(task, task)
         tables.append(Table(title, wide, "Mean ± 95% confidence interval (Student's t) over seeds; "
                                          "a single value where the model is deterministic (one run)."))
     return tables
