@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="Evaluate one trained model; write tidy metric rows (CSV).",
                        description="Evaluate a trained model on the valid and test splits of its corpus.")
     p.add_argument("--model", required=True, help="Model name, as trained.")
-    p.add_argument("--task", required=True, choices=["lm", "classification"])
+    p.add_argument("--task", required=True, choices=["lm", "classification", "tagging"])
     p.add_argument("--corpus", required=True, help="Corpus name (recorded in the rows).")
     p.add_argument("--corpus-dir", required=True, help="Processed corpus folder.")
     p.add_argument("--model-dir", required=True, help="Folder written by `rnnlab train`.")

@@ -37,6 +37,7 @@ class Figure:
     title: str
     caption: str
     draw: Callable[[PlotData], plt.Figure | None]
+    section: str = "results"
 
 
 def set_theme() -> None:
@@ -108,6 +109,37 @@ def draw_learning_curves(d: PlotData) -> plt.Figure | None:
     return fig
 
 
+TAGGING_PANELS = (("accuracy", "all words"), ("accuracy_right_context", "right-context words"),
+                  ("accuracy_oov", "out-of-vocabulary words"))
+
+
+def draw_tagging(d: PlotData) -> plt.Figure | None:
+    """Token accuracy per tagger: all words, words only the right context decides, OOV words."""
+    metrics = d.metrics
+    data = metrics[(metrics["task"] == "tagging") & metrics["metric"].isin([m for m, _ in TAGGING_PANELS])]
+    data = _headline_split(data[data["value"].notna()])
+    if data.empty:
+        return None
+    panels = [(m, label) for m, label in TAGGING_PANELS if (data["metric"] == m).any()]
+    corpora = sorted(data["corpus"].unique())
+    fig, axes = plt.subplots(len(corpora), len(panels), figsize=(3.8 * len(panels) + 1, 3.6 * len(corpora)),
+                             squeeze=False)
+    for row, corpus in zip(axes, corpora):
+        c = data[data["corpus"] == corpus]
+        for ax, (metric, label) in zip(row, panels):
+            m = c[c["metric"] == metric]
+            if m.empty:
+                ax.set_axis_off()
+                continue
+            sns.barplot(m, x="model", y="value", order=_model_order(m), errorbar=("ci", 95), ax=ax,
+                        color=sns.color_palette()[panels.index((metric, label))])
+            ax.set(title=f"{corpus} ({m['split'].iloc[0]}): {label}", xlabel="", ylabel="token accuracy %",
+                   ylim=(0, 100))
+            ax.tick_params(axis="x", rotation=40)
+    fig.tight_layout()
+    return fig
+
+
 def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
@@ -122,6 +154,12 @@ def figure_specs() -> list[Figure]:
                "Validation cross-entropy per token (LM) or per sentence (classification) after each epoch; "
                "lines are means over seeds with 95% confidence bands.",
                draw_learning_curves),
+        Figure("tagging", "Sequence tagging (UPOS) accuracy",
+               "Token accuracy (%) of each tagger on the test split (valid where a corpus has no test split): all "
+               "words, words whose tag only the words to their right decide (RightContext=Yes; where the corpus "
+               "marks some) and words outside the training vocabulary; bars are means over seeds with 95% "
+               "confidence intervals.",
+               draw_tagging, section="tagging"),
     ]
 
 

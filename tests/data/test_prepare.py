@@ -146,7 +146,7 @@ def test_required_splits_and_inputs(tmp_path):
     with pytest.raises(ConfigError, match="needs a test split"):
         prepare_corpus({"train": raw / "train.txt", "valid": raw / "valid.txt"}, "lm", tmp_path / "o", "whitespace")
     with pytest.raises(ConfigError, match="unknown task"):
-        prepare_corpus(raw_files(raw, "lm"), "tagging", tmp_path / "o", "whitespace")
+        prepare_corpus(raw_files(raw, "lm"), "parsing", tmp_path / "o", "whitespace")
     with pytest.raises(ConfigError, match="unknown tokenizer 'nltk'"):
         prepare_corpus(raw_files(raw, "lm"), "lm", tmp_path / "o", "nltk")
     with pytest.raises(ConfigError, match="contains the input"):

@@ -39,8 +39,8 @@ def entry(name):
 def test_entries_and_refusals():
     entries = {e.name: e for e in neural.entries()}
     assert {name: e.tasks for name, e in entries.items()} == {
-        "window": ("lm",), "rnn": ("lm", "classification"), "lstm": ("lm", "classification"),
-        "bilstm": ("classification",),
+        "window": ("lm",), "rnn": ("lm", "classification", "tagging"),
+        "lstm": ("lm", "classification", "tagging"), "bilstm": ("classification", "tagging"),
     }
     assert "cannot be a language model" in entries["bilstm"].refused["lm"]
     assert all(e.family == e.name and not e.deterministic for e in entries.values())

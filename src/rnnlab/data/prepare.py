@@ -2,7 +2,8 @@
 
 The processed folder holds ``vocab.json`` (built on the training split), the tokenized splits
 with out-of-vocabulary tokens replaced by ``<unk>`` (``{split}.txt`` for language modelling,
-``{split}.tsv`` for classification, plus ``labels.json``), any ``{split}.probes.tsv`` found next
+``{split}.tsv`` for classification, plus ``labels.json``; ``{split}.conllu`` for tagging, with the
+words as in the source, plus ``labels.json`` with the tag set), any ``{split}.probes.tsv`` found next
 to the raw files, and ``stats.json``. It is written as a whole or not at all.
 """
 
@@ -17,14 +18,17 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ..errors import ConfigError, CorpusError
 from ..io import atomic_dir, write_json
+from .conllu_io import read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
 from .stats import CorpusStats, SplitCounter, SplitStats
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
 
 SPLITS = ("train", "valid", "test")
-EXTENSIONS = MappingProxyType({"lm": ".txt", "classification": ".tsv"})
-REQUIRED_SPLITS = MappingProxyType({"lm": ("train", "valid", "test"), "classification": ("train", "valid")})
+EXTENSIONS = MappingProxyType({"lm": ".txt", "classification": ".tsv", "tagging": ".conllu"})
+REQUIRED_SPLITS = MappingProxyType(
+    {"lm": ("train", "valid", "test"), "classification": ("train", "valid"), "tagging": ("train", "valid")}
+)
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,31 @@ def _prepare_classification(files: Mapping[str, Path], settings: PrepareSettings
     return vocab, stats, labels
 
 
+def _prepare_tagging(files: Mapping[str, Path], settings: PrepareSettings, out_dir: Path) -> Prepared:
+    """CoNLL-U splits: words are the FORM column as given (the treebank fixes the tokenization)."""
+    train = read_conllu(files["train"])
+    declared = list(settings.labels) if settings.labels else None
+    tags = declared or sorted({tag for s in train for tag in s.tags})
+    hint = "; these are the tags given with --labels" if declared else (
+        f" (the tags of {files['train']}); declare all tags with --labels A,B,...")
+    vocab = _build_vocab(settings, [list(s.words) for s in train])
+    stats: dict[str, SplitStats] = {}
+    for split, path in files.items():
+        sentences = train if split == "train" else read_conllu(path)
+        counter = SplitCounter(vocab, "tagging")
+        for sentence in sentences:
+            unknown = sorted(set(sentence.tags) - set(tags))
+            if unknown:
+                raise CorpusError(f"{path}:{sentence.line}: tag {unknown[0]!r} is not one of {', '.join(tags)}{hint}")
+            counter.add(list(sentence.words))
+        write_conllu(out_dir / f"{split}.conllu", sentences)
+        stats[split] = counter.result()
+    write_json(out_dir / "labels.json", tags)
+    return vocab, stats, tags
+
+
 TASKS: Mapping[str, Callable[[Mapping[str, Path], PrepareSettings, Path], Prepared]] = MappingProxyType(
-    {"lm": _prepare_lm, "classification": _prepare_classification}
+    {"lm": _prepare_lm, "classification": _prepare_classification, "tagging": _prepare_tagging}
 )
 
 
@@ -293,10 +320,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "raw layout:\n"
             "  lm              train.txt valid.txt test.txt: one sentence or paragraph per line\n"
             "  classification  train.tsv valid.tsv [test.tsv]: header sentence<TAB>label[<TAB>extra...]\n"
+            "  tagging         train.conllu valid.conllu [test.conllu]: CoNLL-U, UPOS tags; words are the\n"
+            "                  FORM column as given (the tokenizer is recorded but not applied)\n"
             "tokenizers:\n" + describe_tokenizers()
         ),
     )
-    parser.add_argument("--task", required=True, choices=tuple(TASKS), help="lm or classification")
+    parser.add_argument("--task", required=True, choices=tuple(TASKS), help="lm, classification or tagging")
     parser.add_argument("--raw", type=Path, metavar="DIR", help="raw folder in the layout below")
     parser.add_argument("--train", type=Path, metavar="PATH", help="training file (instead of --raw)")
     parser.add_argument("--valid", type=Path, metavar="PATH", help="validation file (instead of --raw)")
@@ -304,7 +333,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--tokenizer", required=True, metavar="NAME", help=f"one of: {', '.join(TOKENIZERS)}")
     parser.add_argument("--min-freq", type=int, default=1, metavar="N", help="keep training tokens seen at least N times (default 1)")
     parser.add_argument("--max-size", type=int, default=None, metavar="N", help="keep at most N tokens besides <pad>, <unk>, <eos> (default: no limit)")
-    parser.add_argument("--labels", metavar="A,B,...", help="classification label order (default: sorted training labels)")
+    parser.add_argument("--labels", metavar="A,B,...", help="label (tagging: tag) order (default: sorted training labels)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="processed folder to write (replaced if present)")
     parser.add_argument("--name", metavar="CORPUS", help="corpus name recorded in stats.json (default: name of --out)")
     parser.set_defaults(func=_run)

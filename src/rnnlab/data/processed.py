@@ -6,7 +6,9 @@ Layout of ``data/processed/<corpus>/``::
     stats.json                 lines, tokens, types, OOV rate per split
     train.txt valid.txt test.txt            (lm) one line of space-separated tokens each
     train.tsv valid.tsv [test.tsv]          (classification) header: sentence<TAB>label[<TAB>extra...]
-    labels.json                             (classification) label names in order
+    labels.json                             (classification, tagging) label / tag names in order
+    train.conllu valid.conllu [test.conllu] (tagging) CoNLL-U with ID, FORM, UPOS and MISC filled;
+                                            forms as in the source (not mapped to <unk>)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..errors import CorpusError
 from ..io import read_json
 
 SPLITS = ("train", "valid", "test")
-EXTENSIONS = {"lm": ".txt", "classification": ".tsv"}
+EXTENSIONS = {"lm": ".txt", "classification": ".tsv", "tagging": ".conllu"}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .vocab import UNK, Vocab
 TOKENS_NOTES = {
     "lm": "tokens = word tokens + one <eos> per line; rates are over word tokens (no <eos>)",
     "classification": "tokens = word tokens (no <eos>)",
+    "tagging": "tokens = syntactic words (no <eos>); lines = sentences",
 }
 
 TABLE_COLUMNS = ["corpus", "task", "split", "lines", "tokens", "types", "oov_rate", "unk_rate", "vocab_size"]

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from ..io import atomic_dir, write_json
 
 # Modules that contribute a generator through a module-level ``GENERATOR``.
-GENERATOR_MODULES = ("rnnlab.data.synthetic_lm", "rnnlab.data.synthetic_sentiment")
+GENERATOR_MODULES = ("rnnlab.data.synthetic_lm", "rnnlab.data.synthetic_sentiment", "rnnlab.data.synthetic_tagging")
 
 T = TypeVar("T")
 

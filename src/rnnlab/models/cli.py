@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from .registry import TrainRequest, build_registry, get_model
+from .registry import TASKS, TrainRequest, build_registry, get_model
 
 
 def _params(text: str | None) -> dict:
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="Train one model on one processed corpus.",
                        description="Train a registered model (see `rnnlab models`) and write it to --out.")
     p.add_argument("--model", required=True, help="Model name, e.g. ngram-kn3, ngram-nb, lstm.")
-    p.add_argument("--task", required=True, choices=["lm", "classification"], help="Task the model is trained for.")
+    p.add_argument("--task", required=True, choices=TASKS, help="Task the model is trained for.")
     p.add_argument("--corpus", required=True, help="Corpus name (recorded in the metrics).")
     p.add_argument("--corpus-dir", required=True, help="Processed corpus folder (from `rnnlab prepare`).")
     p.add_argument("--out", required=True, help="Output folder for the trained model.")

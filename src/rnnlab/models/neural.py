@@ -1,4 +1,4 @@
-"""Registry entries of the neural models: window LM, RNN/LSTM LMs, RNN/LSTM/BiLSTM classifiers.
+"""Registry entries of the neural models: window LM, RNN/LSTM LMs, RNN/LSTM/BiLSTM classifiers and taggers.
 
 Each (family, task) pair is a :class:`Spec`: its hyperparameter dataclass, training defaults,
 how to build the network and its training objective, and how to score a split. Training
@@ -25,6 +25,7 @@ from torch import nn
 
 from .. import metrics
 from ..data.batching import LabelledIds, Vocab, encode_classification_split, encode_lm_split
+from ..data.conllu_io import read_conllu
 from ..data.processed import available_splits, read_labels, split_path
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
@@ -33,6 +34,8 @@ from ..train import TrainConfig, fit
 from .classifier import ClassificationObjective, ClassifierConfig, RNNClassifier, predict_logits
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 from .rnn_lm import BPTTObjective, RNNLM, RNNLMConfig, lm_nll, lm_scores
+from .tag_metrics import TAGGING_METRICS, tagging_scores
+from .tagger import RNNTagger, TaggedIds, TaggerConfig, TaggingObjective, predict_tags
 from .window import WindowConfig, WindowLM, WindowObjective, window_nll
 
 
@@ -56,6 +59,25 @@ def load_classification(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
                 {s: encode_classification_split(corpus_dir, s, vocab) for s in splits})
 
 
+def encode_tagging_split(corpus_dir: Path, split: str, vocab: Vocab, tags: tuple[str, ...]) -> TaggedIds:
+    """Words and tags of ``{split}.conllu`` as id tensors (words outside the vocabulary -> <unk>)."""
+    index = {t: i for i, t in enumerate(tags)}
+    path = split_path(corpus_dir, "tagging", split)
+    sentences = read_conllu(path)
+    for s in sentences:
+        unknown = [t for t in s.tags if t not in index]
+        if unknown:
+            raise CorpusError(f"{path}:{s.line}: tag {unknown[0]!r} is not in labels.json; rerun `rnnlab prepare`")
+    return TaggedIds([torch.tensor(vocab.encode(list(s.words)), dtype=torch.long) for s in sentences],
+                     [torch.tensor([index[t] for t in s.tags], dtype=torch.long) for s in sentences], sentences)
+
+
+def load_tagging(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
+    vocab = Vocab.load(corpus_dir)
+    tags = tuple(read_labels(corpus_dir))
+    return Data(vocab, tags, {s: encode_tagging_split(corpus_dir, s, vocab, tags) for s in splits})
+
+
 def score_window(model: WindowLM, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
     return lm_scores(*window_nll(model, data.splits[split], data.vocab, device))
 
@@ -70,6 +92,13 @@ def score_classifier(model: RNNClassifier, data: Data, split: str, cfg: TrainCon
     predicted = predict_logits(model, split_data, data.vocab.pad, device).argmax(1).tolist()
     gold, pred = split_data.gold_names, [data.labels[i] for i in predicted]
     return {"accuracy": 100 * metrics.accuracy(gold, pred), "macro_f1": 100 * metrics.macro_f1(gold, pred, data.labels)}
+
+
+def score_tagger(model: RNNTagger, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    split_data: TaggedIds = data.splits[split]
+    predicted, _ = predict_tags(model, split_data, data.vocab.pad, device)
+    names = [[data.labels[i] for i in tags] for tags in predicted]
+    return tagging_scores(split_data.sentences, names, data.vocab.stoi)
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,7 @@ CLASSIFICATION_METRICS = ("accuracy", "macro_f1")
 RNN_LM_DEFAULTS = types.MappingProxyType(
     {"batch_size": 20, "lr": 2e-3, "clip": 0.25, "epochs": 6, "eval_batch_size": 1})
 CLASSIFIER_DEFAULTS = types.MappingProxyType({"batch_size": 32, "lr": 2e-3, "clip": 5.0, "epochs": 8})
+TAGGER_DEFAULTS = types.MappingProxyType({"batch_size": 32, "lr": 2e-3, "clip": 5.0, "epochs": 10})
 
 
 def _rnn_lm_spec(cell: str, description: str) -> Spec:
@@ -113,6 +143,16 @@ def _classifier_spec(family: str, cell: str, bidirectional: bool, description: s
     )
 
 
+def _tagger_spec(family: str, cell: str, bidirectional: bool, description: str) -> Spec:
+    return Spec(
+        family, "tagging", description, TaggerConfig, TAGGER_DEFAULTS, load_tagging,
+        lambda cfg, vocab_size, tags, backend: RNNTagger(cell, bidirectional, vocab_size, tags, cfg, backend),
+        lambda model, tc, data, device, seed: TaggingObjective(
+            model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
+        score_tagger, TAGGING_METRICS,
+    )
+
+
 SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
     ("window", "lm"): Spec(
         "window", "lm", "Fixed-window neural LM: concatenated embeddings -> tanh -> softmax (Bengio et al. 2003)",
@@ -127,6 +167,9 @@ SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
     ("rnn", "classification"): _classifier_spec("rnn", "rnn", False, "Elman RNN sentence classifier"),
     ("lstm", "classification"): _classifier_spec("lstm", "lstm", False, "LSTM sentence classifier"),
     ("bilstm", "classification"): _classifier_spec("bilstm", "lstm", True, "Bidirectional LSTM sentence classifier"),
+    ("rnn", "tagging"): _tagger_spec("rnn", "rnn", False, "Elman RNN tagger"),
+    ("lstm", "tagging"): _tagger_spec("lstm", "lstm", False, "LSTM tagger"),
+    ("bilstm", "tagging"): _tagger_spec("bilstm", "lstm", True, "Bidirectional LSTM tagger (Plank et al. 2016)"),
 })
 
 # Tasks a family cannot serve, and why (shown when a config asks for them).

@@ -21,6 +21,7 @@ TASKS = ("lm", "classification", "tagging")
 ENTRY_MODULES = (
     "rnnlab.models.ngram_lm",
     "rnnlab.models.naive_bayes",
+    "rnnlab.models.ngram_tagger",
     "rnnlab.models.neural",
 )
 

@@ -20,7 +20,7 @@ from ..metrics import model_sort_key
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %"}
-TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Tagging"}
+TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)"}
 SECTIONS = ("results", "tagging", "gradients", "clipping", "long-distance", "bidirectional", "significance")
 TASK_ORDER = ("lm", "classification", "tagging")
 

@@ -1,0 +1,140 @@
+"""RNN, LSTM and BiLSTM sequence taggers: one tag distribution per word.
+
+Padding never changes a word's scores: the forward direction reads padding only after a
+sentence's last word, the reverse direction reads each sentence reversed within its own
+length (padding again comes last), and the loss and predictions skip padded positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data.batching import epoch_permutation, pad_batch
+from ..data.conllu_io import TaggedSentence
+from ..errors import ConfigError
+from .classifier import reverse_within_length
+from .rnn_lm import CELLS
+
+IGNORE = -100  # target of padded positions: no loss, no score
+
+
+@dataclass(frozen=True)
+class TaggerConfig:
+    emb: int = 64
+    hidden: int = 100
+    layers: int = 1
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        for key in ("emb", "hidden", "layers"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class TaggedIds:
+    """A split as id tensors, with the sentences they came from (for OOV / right-context scores)."""
+
+    words: list[torch.Tensor]  # each (T_i,)
+    tags: list[torch.Tensor]  # each (T_i,)
+    sentences: list[TaggedSentence]
+
+
+class RNNTagger(nn.Module):
+    """Embedding -> recurrent layers (one or two directions) -> linear over tags at every word."""
+
+    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_tags: int,
+                 cfg: TaggerConfig, backend: str) -> None:
+        super().__init__()
+        self.cfg = cfg
+        spec = CELLS[cell]
+        directions = 2 if bidirectional else 1
+        self.embed = nn.Embedding(vocab_size, cfg.emb)
+        self.drop = nn.Dropout(cfg.dropout)
+        sizes = [cfg.emb] + [directions * cfg.hidden] * (cfg.layers - 1)
+        self.forward_layers = nn.ModuleList(spec.make(size, cfg.hidden, 1, 0.0, backend) for size in sizes)
+        self.reverse_layers = nn.ModuleList(
+            spec.make(size, cfg.hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
+        )
+        self.out = nn.Linear(directions * cfg.hidden, num_tags)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """ids (T, B) padded at the end, lengths (B,) -> logits (T, B, C)."""
+        lengths = lengths.to(ids.device)
+        x = self.drop(self.embed(ids))  # (T, B, E)
+        for layer, forward in enumerate(self.forward_layers):
+            out, _ = forward(x)  # (T, B, H)
+            if self.reverse_layers:
+                rev, _ = self.reverse_layers[layer](reverse_within_length(x, lengths))
+                out = torch.cat([out, reverse_within_length(rev, lengths)], dim=2)  # (T, B, 2H)
+            x = self.drop(out)
+        return self.out(x)  # (T, B, C)
+
+
+def padded_targets(tags: list[torch.Tensor]) -> torch.Tensor:
+    """(T, B) gold tag ids, IGNORE on padding."""
+    return torch.nn.utils.rnn.pad_sequence(tags, padding_value=IGNORE)
+
+
+@torch.no_grad()
+def predict_tags(model: RNNTagger, data: TaggedIds, pad_id: int, device: torch.device,
+                 batch_size: int = 128) -> tuple[list[list[int]], float]:
+    """Predicted tag ids per sentence (data order) and the mean cross-entropy per word."""
+    model.eval()
+    order = sorted(range(len(data.words)), key=lambda i: data.words[i].numel())
+    predicted: list[list[int]] = [[] for _ in order]
+    total, count = 0.0, 0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        ids, lengths = pad_batch([data.words[i] for i in rows], pad_id)  # (T, B), (B,)
+        logits = model(ids.to(device), lengths).float().cpu()  # (T, B, C)
+        targets = padded_targets([data.tags[i] for i in rows])
+        total += F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum").item()
+        count += int(lengths.sum())
+        best = logits.argmax(2)  # (T, B)
+        for column, i in enumerate(rows):
+            predicted[i] = best[: int(lengths[column]), column].tolist()
+    return predicted, total / max(count, 1)
+
+
+class TaggingObjective:
+    """Shuffled mini-batches of padded sentences; loss = mean cross-entropy per word."""
+
+    def __init__(self, model: RNNTagger, train: TaggedIds, valid: TaggedIds, pad_id: int,
+                 batch_size: int, device: torch.device, seed: int) -> None:
+        self.model, self.train, self.valid = model, train, valid
+        self.pad_id, self.batch_size, self.device, self.seed = pad_id, batch_size, device, seed
+        self.order = list(range(len(train.words)))
+
+    def num_batches(self) -> int:
+        return -(-len(self.train.words) // self.batch_size)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.order = epoch_permutation(len(self.train.words), self.seed, epoch).tolist()
+
+    def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        ids, lengths = pad_batch([self.train.words[i] for i in rows], self.pad_id)  # (T, B), (B,)
+        logits = self.model(ids.to(self.device), lengths)  # (T, B, C)
+        targets = padded_targets([self.train.tags[i] for i in rows]).to(self.device)  # (T, B)
+        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+        words = int(lengths.sum())
+        return loss, words, words
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_carried_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        return None
+
+    def validate(self) -> dict[str, float]:
+        predicted, loss = predict_tags(self.model, self.valid, self.pad_id, self.device)
+        gold = torch.cat(self.valid.tags)
+        guess = torch.tensor([t for tags in predicted for t in tags], dtype=torch.long)
+        return {"valid_loss": loss, "valid_accuracy": 100 * (gold == guess).double().mean().item()}
