@@ -27,5 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="The YAML config of the run.")
     p.add_argument("--config-json", help="The config as JSON (what Snakemake passes).")
     p.add_argument("--benchmarks", default="results/benchmarks", help="Snakemake benchmark folder (wall times).")
+    p.add_argument("--analysis", default="results/analysis", help="Folder of the analyses' tables and summaries.")
     p.add_argument("--out", default="results/report", help="Output folder.")
     p.set_defaults(func=_cmd_report)
