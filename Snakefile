@@ -10,9 +10,13 @@ if not config:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
+include: "workflow/rules/analysis.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -23,3 +27,4 @@ rule all:
         "results/metrics.json",
         "results/report/index.html",
         "results/report/report.md",
+        PLAN.analysis_dirs(),

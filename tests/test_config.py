@@ -128,3 +128,58 @@ def test_triton_backend_on_cpu_is_refused(raw, monkeypatch):
     raw["training"]["backend"] = "triton"
     with pytest.raises(ConfigError, match="backend 'triton'"):
         from_dict(raw)
+
+
+def test_analysis_section_is_read_into_typed_settings(raw):
+    cfg = from_dict(raw)
+    gradients = cfg.analyses["gradients"]
+    assert gradients.enabled and gradients.corpora == ("synthetic-lm",) and gradients.models == ("rnn", "lstm")
+    assert gradients.settings.window == 50
+    clipping = cfg.analyses["clipping"]
+    assert clipping.settings.seeds is None and "--seeds 1 2 3" in " ".join(clipping.cli_args(cfg.seeds))
+    assert cfg.analyses["bidirectional"].models == ("rnn", "lstm", "bilstm", "lstm-2layer")
+    assert cfg.analyses["significance"].enabled
+
+
+def test_analysis_models_default_to_every_model_it_can_read(raw):
+    del raw["analysis"]["long-distance"]["models"], raw["analysis"]["gradients"]["models"]
+    cfg = from_dict(raw)
+    assert cfg.analyses["long-distance"].models == tuple(raw["experiments"]["lm"]["models"])
+    assert cfg.analyses["gradients"].models == ("rnn", "lstm")
+
+
+@pytest.mark.parametrize("switch_off", [{"enabled": False}, {"corpora": []}])
+def test_an_analysis_can_be_switched_off(raw, switch_off):
+    raw["analysis"]["gradients"].update(switch_off)
+    assert not from_dict(raw).analyses["gradients"].enabled
+
+
+def test_analysis_corpus_outside_its_task_is_named(raw):
+    raw["analysis"]["gradients"]["corpora"] = ["synthetic-sentiment"]
+    with pytest.raises(ConfigError, match="analysis.gradients.corpora: 'synthetic-sentiment' is not a corpus of "
+                                          "experiments.lm.corpora \\(the gradients analysis needs lm corpora"):
+        from_dict(raw)
+
+
+def test_analysis_model_outside_the_experiment_is_named(raw):
+    raw["analysis"]["bidirectional"]["models"] = ["lstm", "bilstm-2layer"]
+    with pytest.raises(ConfigError, match="analysis.bidirectional.models: 'bilstm-2layer' is not a model of "
+                                          "experiments.classification.models"):
+        from_dict(raw)
+
+
+def test_analysis_model_of_the_wrong_family_is_named(raw):
+    raw["analysis"]["gradients"]["models"] = ["rnn", "ngram-kn3"]
+    with pytest.raises(ConfigError, match="analysis.gradients.models: 'ngram-kn3' is a ngram model; the gradients "
+                                          "analysis reads only rnn, lstm models"):
+        from_dict(raw)
+
+
+def test_unknown_analysis_and_setting_are_named(raw):
+    raw["analysis"]["clipping"]["lr_max"] = 3
+    with pytest.raises(ConfigError, match="unknown key 'lr_max' under analysis.clipping"):
+        from_dict(raw)
+    del raw["analysis"]["clipping"]["lr_max"]
+    raw["analysis"]["saliency"] = {"corpora": []}
+    with pytest.raises(ConfigError, match="unknown key 'saliency' under analysis"):
+        from_dict(raw)

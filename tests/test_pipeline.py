@@ -30,7 +30,29 @@ TINY = {
             "ngram-nb": {},
             "rnn": {"emb": 8, "hidden": 8}, "lstm": {"emb": 8, "hidden": 8}, "bilstm": {"emb": 8, "hidden": 8}}},
     },
+    "analysis": {
+        "gradients": {"corpora": ["synthetic-lm"], "models": ["rnn", "lstm"], "window": 6, "positions": 2,
+                      "batch_size": 2, "batches": 2, "warmup": 3},
+        "clipping": {"corpora": ["synthetic-lm"], "lr": 2.0, "clip": 0.05, "seeds": [1], "max_batches": 4,
+                     "params": {"emb": 8, "hidden": 8, "bptt": 5, "batch_size": 4}},
+        "long-distance": {"corpora": ["synthetic-lm"], "models": ["ngram-kn2", "rnn", "lstm-2layer"]},
+        "bidirectional": {"corpora": ["synthetic-sentiment"], "models": ["rnn", "bilstm"], "length_buckets": 2},
+        "significance": {"enabled": True},
+    },
     "report": {"title": "tiny run"},
+}
+# A phrase of the Snakemake report caption (workflow/report/figures.rst) of each figure kind.
+REPORT_CAPTIONS = {
+    "lm_perplexity": "Language-model perplexity on the test split", "classification": "Classification accuracy",
+    "learning_curves": "Learning curves: validation cross-entropy", "gradients": "Vanishing gradients: norm",
+    "clipping": "Exploding gradients: training loss", "long_distance_probes": "recall of the cue noun",
+    "long_distance_recurrence": "since its previous", "bidirectional": "Bidirectionality and depth",
+    "significance": "Significance: differences between models",
+}
+ANALYSIS_FIGURES = {
+    "gradients_synthetic-lm": "gradients", "clipping_synthetic-lm": "clipping",
+    "long_distance_probes_synthetic-lm": "long-distance", "long_distance_recurrence_synthetic-lm": "long-distance",
+    "bidirectional_synthetic-sentiment": "bidirectional", "significance": "significance",
 }
 
 
@@ -75,8 +97,39 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     assert list((work / "logs/train_model").rglob("*.log"))
     assert list((work / "results/benchmarks/train_model").rglob("*.tsv"))
 
+    _check_analyses(work)
+
     dry = run_snakemake(work, "-n", "--configfile", "tiny.yaml")
     assert "Nothing to be done" in dry.stdout + dry.stderr
+    # `make figures`: only the figures and the report are redone, from the cached tables.
+    forced = run_snakemake(work, "-n", "--configfile", "tiny.yaml", "--forcerun", "figures", "report")
+    jobs = forced.stdout + forced.stderr
+    assert "rule figures:" in jobs and "rule report:" in jobs and "analyze_" not in jobs and "train_model" not in jobs
+
+    run_snakemake(work, "--configfile", "tiny.yaml", "--report", "report.html")
+    report = (work / "report.html").read_text()
+    for phrase in REPORT_CAPTIONS.values():
+        assert phrase in report, phrase
+
+
+def _check_analyses(work: Path) -> None:
+    root = work / "results/analysis"
+    assert {p.relative_to(root).as_posix() for p in root.glob("*/*") if p.is_dir()} == {
+        "gradients/synthetic-lm", "clipping/synthetic-lm", "long-distance/synthetic-lm",
+        "bidirectional/synthetic-sentiment"}
+    for folder in [*(p for p in root.glob("*/*") if p.is_dir()), root / "significance"]:
+        assert (folder / "summary.json").exists() and not list(folder.glob("*.png")), folder
+    layers = pd.read_csv(root / "gradients/synthetic-lm/layers.csv")
+    assert {"embedding", "l0", "output"} <= set(layers["group"])
+    index = json.loads((work / "results/figures/index.json").read_text())
+    sections = {f["name"]: f["section"] for f in index}
+    assert {n: s for n, s in sections.items() if s != "results"} == ANALYSIS_FIGURES
+    assert sections["learning_curves"] == "results"
+    for name in ANALYSIS_FIGURES:
+        assert all((work / f"results/figures/{name}.{ext}").exists() for ext in ("png", "pdf", "svg", "txt"))
+    for rule in ("analyze_gradients", "analyze_clipping", "analyze_long_distance", "analyze_bidirectional"):
+        assert list((work / "results/benchmarks" / rule).glob("*.tsv")), rule
+    assert (work / "results/benchmarks/analyze_significance.tsv").exists()
 
 
 def test_bad_config_stops_before_any_job(tmp_path: Path, copy_workflow, run_snakemake):
@@ -98,5 +151,10 @@ def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_pa
     work = copy_workflow(tmp_path / "work")
     proc = run_snakemake(work, "-n", "--configfile", str(repo_root / "config/paper.yaml"))
     out = proc.stdout + proc.stderr
-    for rule in ("download_corpus", "prepare_corpus", "train_model", "evaluate_model", "collect_metrics", "figures", "report"):
+    for rule in ("download_corpus", "prepare_corpus", "train_model", "evaluate_model", "collect_metrics", "figures",
+                 "report", "analyze_gradients", "analyze_clipping", "analyze_long_distance", "analyze_bidirectional",
+                 "analyze_significance"):
         assert rule in out
+    for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2",
+                   "bidirectional/sst2", "significance"):
+        assert f"results/analysis/{folder}" in out

@@ -55,3 +55,29 @@ def test_learning_curves_from_histories(tmp_path: Path):
     made = make_figures(_metrics(tmp_path), tmp_path / "f", curves_csv)
     assert "learning_curves" in [f["name"] for f in made]
     assert (tmp_path / "f" / "learning_curves.svg").exists()
+
+
+def test_analysis_figures_are_redrawn_from_cached_tables(tmp_path: Path):
+    from rnnlab.analysis.cli import write_output
+    from rnnlab.analysis.significance import significance
+
+    metrics = tmp_path / "metrics.csv"
+    rows = [dict(task="classification", corpus="s", model=m, seed=s, split="test", metric="accuracy", value=v + s)
+            for m, v in (("rnn", 70.0), ("lstm", 80.0)) for s in (1, 2, 3)]
+    pd.DataFrame(rows).to_csv(metrics, index=False)
+    root = tmp_path / "analysis"
+    write_output(root / "significance", significance(str(metrics)))
+    clipping = root / "clipping" / "toy"
+    clipping.mkdir(parents=True)
+    pd.DataFrame({"setting": ["unclipped", "clipped"] * 3, "seed": 1, "step": [1, 1, 2, 2, 3, 3],
+                  "loss": [5.0, 5.0, 9.0, 4.0, 20.0, 3.5], "grad_norm": [2.0, 2.0, 8.0, 1.0, 30.0, 0.9]}
+                 ).to_csv(clipping / "traces.csv", index=False)
+    (clipping / "summary.json").write_text(json.dumps({"clip": 0.25, "captions": {"clipping": "Clipping on toy."}}))
+
+    made = make_figures(metrics, tmp_path / "f", analysis_dir=root)
+    assert [(f["name"], f["section"]) for f in made] == [
+        ("classification", "results"), ("clipping_toy", "clipping"), ("significance", "significance")]
+    assert made[1]["caption"] == "Clipping on toy." and made[1]["title"].endswith("(toy)")
+    for name in ("clipping_toy", "significance"):
+        assert all((tmp_path / "f" / f"{name}.{fmt}").exists() for fmt in (*FORMATS, "txt"))
+    assert json.loads((tmp_path / "f" / "index.json").read_text()) == made

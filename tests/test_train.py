@@ -17,7 +17,7 @@ from rnnlab import checkpoint
 from rnnlab.errors import ConfigError
 from rnnlab.models import neural
 from rnnlab.models.registry import TrainRequest
-from rnnlab.train import CHECKPOINT, TrainConfig
+from rnnlab.train import CHECKPOINT, TrainConfig, parameter_group
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING = {"seconds", "tokens_per_s"}
@@ -256,3 +256,34 @@ def test_checkpoint_minutes_triggers_mid_epoch_checkpoints(lm_corpus, tmp_path, 
     neural.train_model("rnn", request(lm_corpus, tmp_path / "run", "lm", {**TINY_LM, "epochs": 1,
                                                                           "checkpoint_minutes": 1e-9}))
     assert positions == [(0, b) for b in range(1, 15)] + [(1, 0)]
+
+
+def test_per_layer_gradient_norms_add_up_to_the_global_norm(lm_corpus, tmp_path):
+    out = tmp_path / "run"
+    neural.train_model("lstm", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 1, "layers": 2, "clip": 1e-4}))
+    with np.load(out / "steps.npz") as steps:
+        groups = {k.removeprefix("grad_norm."): steps[k] for k in steps.files if k.startswith("grad_norm.")}
+        total = steps["grad_norm"]
+    assert set(groups) == {"embedding", "l0", "l1", "output"}
+    assert all(len(v) == len(total) > 0 for v in groups.values())
+    # Recorded before clipping (clip 1e-4 is far below every norm) and ‖g‖² = Σ ‖g_group‖².
+    assert (groups["l1"] > 1e-4).all()
+    assert np.sqrt(sum(v ** 2 for v in groups.values())) == pytest.approx(total, rel=1e-5)
+
+
+@pytest.mark.parametrize("name,group", [
+    ("encoder.weight", "embedding"), ("embed.weight", "embedding"), ("decoder.bias", "output"),
+    ("out.weight", "output"), ("rnn.weight_hh_l1", "l1"), ("rnn.weight_hh_l0_reverse", "l0_reverse"),
+    ("forward_layers.1.weight_ih_l0", "l1"), ("reverse_layers.0.bias_hh_l0", "l0_reverse"),
+    ("hidden.weight", "hidden"),
+])
+def test_parameter_groups(name, group):
+    assert parameter_group(name) == group
+
+
+def test_bilstm_classifier_records_reverse_layers(tmp_path):
+    out = tmp_path / "run"
+    corpus = write_classification_corpus(tmp_path / "cls")
+    neural.train_model("bilstm", request(corpus, out, "classification", {**TINY_CLS, "epochs": 1}))
+    with np.load(out / "steps.npz") as steps:
+        assert {"grad_norm.embedding", "grad_norm.l0", "grad_norm.l0_reverse", "grad_norm.output"} <= set(steps.files)

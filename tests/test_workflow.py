@@ -1,3 +1,4 @@
+import json
 import re
 import shlex
 from pathlib import Path
@@ -50,3 +51,70 @@ def test_metric_files_cover_every_job(repo_root: Path):
     files = plan.metric_files()
     assert len(files) == len(set(files)) == len(list(plan.cfg.jobs()))
     assert "results/metrics/synthetic-lm/ngram-kn2/seed0.csv" in files
+
+
+def test_analysis_dirs_follow_the_config(repo_root: Path):
+    plan = _plan(repo_root)
+    assert plan.analysis_dirs() == ["results/analysis/gradients/synthetic-lm", "results/analysis/clipping/synthetic-lm",
+                                    "results/analysis/long-distance/synthetic-lm",
+                                    "results/analysis/bidirectional/synthetic-sentiment",
+                                    "results/analysis/significance"]
+    raw = yaml.safe_load((repo_root / "config/config.yaml").read_text())
+    raw["analysis"]["clipping"]["enabled"] = False
+    del raw["analysis"]["significance"]
+    off = Plan(from_dict(raw))
+    assert "results/analysis/clipping/synthetic-lm" not in off.analysis_dirs()
+    assert "results/analysis/significance" not in off.analysis_dirs()
+    assert re.fullmatch(off.analysis_pattern("clipping"), "synthetic-lm") is None
+    assert re.fullmatch(plan.analysis_pattern("bidirectional"), "synthetic-sentiment")
+    assert not re.fullmatch(plan.analysis_pattern("bidirectional"), "synthetic-lm")
+
+
+def test_analysis_inputs_are_every_seed_of_the_chosen_models(repo_root: Path):
+    plan = _plan(repo_root)
+    inputs = plan.analysis_inputs("long-distance", "synthetic-lm")
+    assert inputs["corpus"] == "data/processed/synthetic-lm"
+    assert "results/models/synthetic-lm/ngram-kn5/seed0" in inputs["models"]
+    assert {f"results/models/synthetic-lm/lstm/seed{s}" for s in (1, 2, 3)} <= set(inputs["models"])
+    assert len(inputs["models"]) == 4 + 3 * 3
+    assert plan.analysis_inputs("clipping", "synthetic-lm") == {"corpus": "data/processed/synthetic-lm", "models": []}
+    assert plan.analysis_inputs("significance", "") == {"metrics": "results/metrics.csv"}
+    bidirectional = plan.analysis_inputs("bidirectional", "synthetic-sentiment")["models"]
+    assert "results/models/synthetic-sentiment/lstm-2layer/seed2" in bidirectional
+    assert not any("ngram" in m for m in bidirectional)
+
+
+def test_analysis_args_carry_the_settings_then_the_models(repo_root: Path):
+    plan = _plan(repo_root)
+    args = shlex.split(plan.analysis_args("gradients", "synthetic-lm"))
+    assert args[args.index("--window") + 1] == "50" and args[args.index("--batch-size") + 1] == "16"
+    assert args[-6:] == [f"results/models/synthetic-lm/{m}/seed{s}" for m in ("rnn", "lstm") for s in (1, 2, 3)]
+    clipping = shlex.split(plan.analysis_args("clipping", "synthetic-lm"))
+    assert clipping[clipping.index("--seeds") + 1:clipping.index("--seeds") + 4] == ["1", "2", "3"]
+    assert clipping[clipping.index("--corpus") + 1] == "synthetic-lm"
+    assert json.loads(clipping[clipping.index("--params-json") + 1]) == {}
+    assert "--split" not in shlex.split(plan.analysis_args("bidirectional", "synthetic-sentiment"))
+
+
+def test_figure_sections(repo_root: Path):
+    plan = _plan(repo_root)
+    assert plan.figure_section("lm_perplexity") == "results"
+    assert plan.figure_section("learning_curves") == "results"
+    assert plan.figure_section("long_distance_probes_synthetic-lm") == "long-distance"
+    assert plan.figure_section("gradients_ptb") == "gradients"
+    assert plan.figure_section("significance") == "significance"
+
+
+def test_analysis_args_parse_with_the_cli(repo_root: Path):
+    import argparse
+
+    from rnnlab.analysis import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    plan = _plan(repo_root)
+    for name in ("gradients", "clipping", "long-distance", "bidirectional"):
+        corpus = plan.analysis(name).corpora[0]
+        args = parser.parse_args(["analyze", name, "--corpus-dir", "c", "--out", "o", "--no-figures",
+                                  *shlex.split(plan.analysis_args(name, corpus))])
+        assert args.no_figures and args.analysis == name

@@ -8,10 +8,12 @@ reported with the key that holds it.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping
 
 import jsonschema
 import yaml
@@ -57,6 +59,94 @@ class DownloadConfig:
 
 
 @dataclass(frozen=True)
+class GradientsSettings:
+    split: str = "valid"
+    window: int = 50
+    positions: int = 8
+    batch_size: int = 16
+    batches: int = 4
+    warmup: int = 50
+
+
+@dataclass(frozen=True)
+class ClippingSettings:
+    model: str = "rnn"
+    lr: float = 5.0
+    clip: float = 0.25
+    seeds: tuple[int, ...] | None = None  # None: the config's seeds
+    max_batches: int = 150
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LongDistanceSettings:
+    split: str = "test"
+
+
+@dataclass(frozen=True)
+class BidirectionalSettings:
+    split: str | None = None  # None: test, else valid
+    length_buckets: int = 4
+
+
+@dataclass(frozen=True)
+class SignificanceSettings:
+    pass
+
+
+AnalysisSettings = (GradientsSettings | ClippingSettings | LongDistanceSettings | BidirectionalSettings
+                    | SignificanceSettings)
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What an analysis (``rnnlab analyze <name>``) needs: the task of its corpora, which trained models
+    it reads (model families; empty: none, it trains or reads what it needs itself) and its settings."""
+
+    task: str | None  # None: runs once over results/metrics.csv, not per corpus
+    families: tuple[str, ...]
+    settings: type
+    corpus_option: bool = False  # takes --corpus <name> (it records the corpus with runs it trains)
+
+
+ANALYSES: Mapping[str, AnalysisSpec] = MappingProxyType({
+    "gradients": AnalysisSpec("lm", ("rnn", "lstm"), GradientsSettings),
+    "clipping": AnalysisSpec("lm", (), ClippingSettings, corpus_option=True),
+    "long-distance": AnalysisSpec("lm", ("ngram", "window", "rnn", "lstm"), LongDistanceSettings),
+    "bidirectional": AnalysisSpec("classification", ("rnn", "lstm", "bilstm"), BidirectionalSettings),
+    "significance": AnalysisSpec(None, (), SignificanceSettings),
+})
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """One entry of the ``analysis`` section; switched off by ``enabled: false`` or empty ``corpora``."""
+
+    name: str
+    enabled: bool
+    corpora: tuple[str, ...]
+    models: tuple[str, ...] | None  # None: every model of the experiment the analysis can read
+    settings: AnalysisSettings
+
+    def cli_args(self, seeds: tuple[int, ...]) -> list[str]:
+        """The settings as ``rnnlab analyze <name>`` options (``params`` as --params-json)."""
+        args: list[str] = []
+        for f in fields(self.settings):
+            value = getattr(self.settings, f.name)
+            if f.name == "seeds" and value is None:
+                value = seeds
+            if value is None:
+                continue
+            if f.name == "params":
+                args += ["--params-json", json.dumps(value, sort_keys=True)]
+            elif isinstance(value, (tuple, list)):
+                args += [f"--{f.name.replace('_', '-')}", *map(str, value)]
+            else:
+                args += [f"--{f.name.replace('_', '-')}", str(value)]
+        return args
+
+
+@dataclass(frozen=True)
 class Job:
     """One training job of the DAG."""
 
@@ -79,6 +169,7 @@ class Config:
     training: dict[str, Any]
     report: dict[str, Any]
     raw: dict[str, Any]
+    analyses: dict[str, AnalysisConfig] = field(default_factory=dict)
 
     def model_params(self, task: str, model: str) -> dict[str, Any]:
         """Hyperparameters of ``model`` on ``task``: training defaults (neural models) + its own."""
@@ -151,8 +242,54 @@ def _check_semantics(raw: dict[str, Any], source: str) -> None:
                     entry.check(task, params, raw.get("device", "cpu"))
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")
+    problems += _analysis_problems(raw)
     if problems:
         raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
+
+
+def _analysis_problems(raw: dict[str, Any]) -> list[str]:
+    """Corpora of an analysis must belong to the experiment of its task, its models to that experiment and to
+    the families it can read."""
+    from .models.registry import get_model
+
+    problems: list[str] = []
+    for name, entry in (raw.get("analysis") or {}).items():
+        spec, key = ANALYSES[name], f"analysis.{name}"
+        if spec.task is None or entry.get("enabled") is False:
+            continue
+        exp = raw["experiments"].get(spec.task) or {"corpora": [], "models": {}}
+        for corpus in entry.get("corpora") or []:
+            if corpus not in exp["corpora"]:
+                problems.append(f"{key}.corpora: {corpus!r} is not a corpus of experiments.{spec.task}.corpora "
+                                f"(the {name} analysis needs {spec.task} corpora: "
+                                f"{', '.join(exp['corpora']) or 'none configured'})")
+        for model in entry.get("models") or []:
+            if model not in exp["models"]:
+                problems.append(f"{key}.models: {model!r} is not a model of experiments.{spec.task}.models; "
+                                f"list one of {', '.join(exp['models']) or 'none configured'}")
+            elif get_model(model).family not in spec.families:
+                problems.append(f"{key}.models: {model!r} is a {get_model(model).family} model; the {name} "
+                                f"analysis reads only {', '.join(spec.families)} models")
+    return problems
+
+
+def _analyses(raw: dict[str, Any], experiments: dict[str, ExperimentConfig]) -> dict[str, AnalysisConfig]:
+    from .models.registry import get_model
+
+    analyses = {}
+    for name, entry in (raw.get("analysis") or {}).items():
+        spec = ANALYSES[name]
+        own = {k: v for k, v in entry.items() if k not in ("enabled", "corpora", "models")}
+        if isinstance(own.get("seeds"), list):
+            own["seeds"] = tuple(own["seeds"])
+        models = entry.get("models")
+        if models is None and spec.families and spec.task in experiments:
+            models = [m for m in experiments[spec.task].models if get_model(m).family in spec.families]
+        corpora = tuple(entry.get("corpora") or ())
+        enabled = bool(entry.get("enabled", True)) and (spec.task is None or bool(corpora))
+        analyses[name] = AnalysisConfig(name, enabled, corpora,
+                                        tuple(models) if models is not None else None, spec.settings(**own))
+    return analyses
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
@@ -189,6 +326,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         training=dict(raw.get("training") or {}),
         report=dict(raw.get("report") or {}),
         raw=raw,
+        analyses=_analyses(raw, experiments),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -128,26 +129,43 @@ class Progress:
 
 @dataclass
 class StepLog:
-    """Per optimisation step: epoch, mean loss, items averaged and the gradient norm before clipping."""
+    """Per optimisation step: epoch, mean loss, items averaged, the global gradient norm before clipping
+    and the norm of each parameter group (embedding, l0, l1, ..., output) before clipping."""
 
     epoch: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
     units: list[int] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    group_norms: dict[str, list[float]] = field(default_factory=dict)
 
-    def extend(self, epoch: int, pending: list[tuple[torch.Tensor, torch.Tensor, int]]) -> tuple[int, float] | None:
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], groups: list[str]) -> "StepLog":
+        """Inverse of :meth:`arrays`; groups missing from ``arrays`` are NaN for the steps logged so far."""
+        log = cls(**{k: arrays[k].tolist() for k in ("epoch", "loss", "units", "grad_norm")})
+        n = len(log.loss)
+        log.group_norms = {g: arrays[f"{GROUP_PREFIX}{g}"].tolist() if f"{GROUP_PREFIX}{g}" in arrays
+                           else [math.nan] * n for g in groups}
+        return log
+
+    def extend(self, epoch: int, pending: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]],
+               groups: list[str]) -> tuple[int, float] | None:
         """Append buffered steps (one device sync) up to the first non-finite loss: (its index in
-        ``pending``, its value), or None when all are finite."""
+        ``pending``, its value), or None when all are finite. Each entry is (loss, global norm,
+        group norms (G,), units)."""
         if not pending:
             return None
-        values = torch.stack([torch.stack([loss.float(), norm.float()]) for loss, norm, _ in pending]).cpu()
-        for j, ((loss, norm), (_, _, units)) in enumerate(zip(values.tolist(), pending)):
+        values = torch.stack([torch.cat([loss.float().view(1), norm.float().view(1), per.float()])
+                              for loss, norm, per, _ in pending]).cpu()  # (S, 2 + G)
+        for j, (row, (_, _, _, units)) in enumerate(zip(values.tolist(), pending)):
+            loss, norm, per = row[0], row[1], row[2:]
             if not math.isfinite(loss):
                 return j, loss
             self.epoch.append(epoch)
             self.loss.append(loss)
             self.units.append(units)
             self.grad_norm.append(norm)
+            for group, value in zip(groups, per):
+                self.group_norms.setdefault(group, []).append(value)
         return None
 
     def epoch_loss(self, epoch: int) -> float:
@@ -159,7 +177,8 @@ class StepLog:
         return {"epoch": np.asarray(self.epoch, dtype=np.int64),
                 "loss": np.asarray(self.loss, dtype=np.float64),
                 "units": np.asarray(self.units, dtype=np.int64),
-                "grad_norm": np.asarray(self.grad_norm, dtype=np.float64)}
+                "grad_norm": np.asarray(self.grad_norm, dtype=np.float64),
+                **{f"{GROUP_PREFIX}{g}": np.asarray(v, dtype=np.float64) for g, v in self.group_norms.items()}}
 
 
 @contextlib.contextmanager
@@ -181,11 +200,54 @@ def _clone_weights(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _grad_norm(params: list[nn.Parameter], clip: float | None) -> torch.Tensor:
-    """Global L2 norm of the gradients before clipping; clips to ``clip`` when set."""
+# Parameter name -> group: the first pattern that matches names the group.
+GROUP_RULES: tuple[tuple[str, str], ...] = (
+    (r"(?:encoder|embed)\..*", "embedding"),
+    (r"(?:decoder|out)\..*", "output"),
+    (r"forward_layers\.(\d+)\..*", r"l\1"),
+    (r"reverse_layers\.(\d+)\..*", r"l\1_reverse"),
+    (r".*_l(\d+)(_reverse)?", r"l\1\2"),
+    (r"([^.]+)\..*", r"\1"),
+)
+GROUP_PREFIX = "grad_norm."
+
+
+def parameter_group(name: str) -> str:
+    """The group of a parameter: embedding, l<k> (recurrent layer k), l<k>_reverse, output, or its module."""
+    for pattern, group in GROUP_RULES:
+        match = re.fullmatch(pattern, name)
+        if match is not None:
+            return match.expand(group)
+    return name
+
+
+@dataclass(frozen=True)
+class GradGroups:
+    """Which group each trainable parameter belongs to, in the order of first appearance."""
+
+    names: list[str]
+    index: torch.Tensor  # (P,) group id of each parameter
+
+    @classmethod
+    def of(cls, model: nn.Module) -> "GradGroups":
+        groups = [parameter_group(n) for n, p in model.named_parameters() if p.requires_grad]
+        names = list(dict.fromkeys(groups))
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        return cls(names, torch.tensor([names.index(g) for g in groups], dtype=torch.long, device=device))
+
+
+def _grad_norms(params: list[nn.Parameter], groups: GradGroups,
+                clip: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Global L2 norm of the gradients before clipping and the norm of each group (G,); clips to ``clip``
+    when set. One fused norm per parameter, no host sync: ‖g‖² = Σ_groups ‖g_group‖²."""
+    grads = [p.grad if p.grad is not None else torch.zeros((), device=p.device, dtype=p.dtype) for p in params]
+    per_param = torch.stack(torch._foreach_norm(grads)).float()  # (P,)
+    total = torch.linalg.vector_norm(per_param)
+    squares = torch.zeros(len(groups.names), device=per_param.device)
+    per_group = squares.index_add_(0, groups.index, per_param.square()).sqrt()  # (G,)
     if clip is not None:
-        return torch.nn.utils.clip_grad_norm_(params, clip)
-    return torch.nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
+        torch.nn.utils.clip_grads_with_norm_(params, clip, total)
+    return total, per_group
 
 
 def fit(objective: Objective, cfg: TrainConfig, out_dir: Path, *, fingerprint: str, model_meta: dict[str, Any],
@@ -207,6 +269,7 @@ class _Run:
         self.fingerprint, self.model_meta, self.status_extra = fingerprint, model_meta, status_extra
         self.model = objective.model
         self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.groups = GradGroups.of(self.model)
         self.optimizer = OPTIMIZERS[cfg.optimizer](self.params, cfg)
         self.scheduler = SCHEDULES[cfg.schedule](self.optimizer, cfg)
         self.progress, self.log = Progress(), StepLog()
@@ -246,7 +309,7 @@ class _Run:
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
         self.progress = Progress(**saved["progress"])
-        self.log = StepLog(**{k: v.tolist() for k, v in saved["steps"].items()})
+        self.log = StepLog.from_arrays({k: np.asarray(v) for k, v in saved["steps"].items()}, self.groups.names)
         self.best = saved["best"]
         self.fallback = _clone_weights(self.model)
         self.carried = saved["carried"]
@@ -296,20 +359,20 @@ class _Run:
         total = objective.num_batches() if cfg.max_batches is None else min(cfg.max_batches, objective.num_batches())
         bar = tqdm(total=total, initial=progress.batch, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch",
                    leave=False, disable=not sys.stderr.isatty())
-        pending: list[tuple[torch.Tensor, torch.Tensor, int]] = []
+        pending: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]] = []
         self.model.train()
         for index in range(progress.batch, total):
             self.optimizer.zero_grad(set_to_none=True)
             loss, units, tokens = objective.batch_loss(index)
             loss.backward()
-            norm = _grad_norm(self.params, cfg.clip)
+            norm, per_group = _grad_norms(self.params, self.groups, cfg.clip)
             self.optimizer.step()
-            pending.append((loss.detach(), norm.detach(), units))
+            pending.append((loss.detach(), norm.detach(), per_group.detach(), units))
             progress.batch = index + 1
             progress.epoch_tokens += tokens
             save = index + 1 < total and self._save_due()
             if save or len(pending) >= cfg.log_every or index + 1 == total:
-                bad = self.log.extend(epoch, pending)
+                bad = self.log.extend(epoch, pending, self.groups.names)
                 if bad is not None:
                     bar.close()
                     return {"step": len(self.log.loss) + 1, "epoch": epoch + 1,

@@ -9,7 +9,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from .config import Config, CorpusConfig
+from .config import ANALYSES, AnalysisConfig, Config, CorpusConfig
 
 NEVER_MATCHES = r"(?!x)x"
 
@@ -90,6 +90,65 @@ class Plan:
 
     def metric_files(self) -> list[str]:
         return [f"results/metrics/{j.corpus}/{j.model}/seed{j.seed}.csv" for j in self.cfg.jobs()]
+
+    def analysis(self, name: str) -> AnalysisConfig | None:
+        """The enabled analysis ``name`` (None when it is left out or switched off)."""
+        entry = self.cfg.analyses.get(name)
+        return entry if entry is not None and entry.enabled else None
+
+    def analysis_pattern(self, name: str) -> str:
+        """A wildcard regex matching exactly the corpora analysis ``name`` runs on."""
+        entry = self.analysis(name)
+        return "|".join(re.escape(c) for c in entry.corpora) if entry and entry.corpora else NEVER_MATCHES
+
+    def analysis_dirs(self) -> list[str]:
+        """Output folders of every enabled analysis: results/analysis/<name>/<corpus> (or /<name>)."""
+        dirs = []
+        for name, spec in ANALYSES.items():
+            entry = self.analysis(name)
+            if entry is None:
+                continue
+            if spec.task is None:
+                dirs.append(f"results/analysis/{name}")
+            else:
+                dirs += [f"results/analysis/{name}/{corpus}" for corpus in entry.corpora]
+        return dirs
+
+    def analysis_models(self, name: str, corpus: str) -> list[str]:
+        """Trained model folders analysis ``name`` reads on ``corpus`` (every seed of each model)."""
+        from .models.registry import get_model
+
+        entry = self.analysis(name)
+        if entry is None or not ANALYSES[name].families:
+            return []
+        chosen = set(entry.models or ())
+        return [f"results/models/{j.corpus}/{j.model}/seed{j.seed}" for j in self.cfg.jobs()
+                if j.corpus == corpus and j.model in chosen and get_model(j.model).family in ANALYSES[name].families]
+
+    def analysis_inputs(self, name: str, corpus: str) -> dict[str, str | list[str]]:
+        """Named inputs of the rule of analysis ``name`` on ``corpus``: the processed corpus and the models."""
+        if ANALYSES[name].task is None:
+            return {"metrics": "results/metrics.csv"}
+        return {"corpus": f"data/processed/{corpus}", "models": self.analysis_models(name, corpus)}
+
+    @staticmethod
+    def figure_section(name: str) -> str:
+        """Report section of a figure of results/figures by its name: the analysis it comes from, or results."""
+        for action in sorted(ANALYSES, key=len, reverse=True):
+            if name == action.replace("-", "_") or name.startswith(action.replace("-", "_") + "_"):
+                return action
+        return "results"
+
+    def analysis_args(self, name: str, corpus: str) -> str:
+        """Options of ``rnnlab analyze <name>`` from the config, then the model folders (positional)."""
+        entry = self.analysis(name)
+        if entry is None:
+            return ""
+        args = entry.cli_args(self.cfg.seeds)
+        if ANALYSES[name].corpus_option:
+            args += ["--corpus", corpus]
+        args += self.analysis_models(name, corpus)
+        return " ".join(shlex.quote(a) for a in args)
 
 
 def _yaml_scalar(value: object) -> str:

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from rnnlab.analysis.bidirectional import bidirectional, breakdown, length_buckets, level_order
-from rnnlab.analysis.cli import write_output
+from rnnlab.analysis.cli import redraw, write_output
 from rnnlab.data.prepare import prepare_corpus, raw_files
 from rnnlab.data.synthetic import generate
 from rnnlab.errors import ConfigError, RnnlabError
@@ -73,8 +73,13 @@ def test_breakdown_of_trained_classifiers(trained, tmp_path):
     pairs = {(c["a"], c["b"]) for c in output.summary["comparisons"]}
     assert pairs == {("bilstm", "lstm"), ("lstm-2layer", "lstm")}
     assert output.summary["statements"][0].startswith("accuracy (%) overall: lstm ")
-    write_output(tmp_path / "out", output)
+    write_output(tmp_path / "out", output, "bidirectional")
     assert {"breakdown.csv", "bidirectional.png", "bidirectional.txt"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    write_output(tmp_path / "tables", output)
+    [(name, figure, caption)] = redraw("bidirectional", tmp_path / "tables")
+    assert name == "bidirectional" and caption == (tmp_path / "out" / "bidirectional.txt").read_text().strip()
+    # One panel per factor other than "all": position, construction, length.
+    assert len(figure.axes) == 3
 
 
 def test_language_models_are_refused(trained, tmp_path):

@@ -1,10 +1,11 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlab.analysis.cli import write_output
+from rnnlab.analysis.cli import redraw, write_output
 from rnnlab.analysis.gradients import (
     GradientSettings, decay_slope, distance_norms, fresh_model, gradients, measurement_windows,
 )
@@ -93,13 +94,29 @@ def test_gradients_on_trained_models(trained, tmp_path):
     summary = output.summary
     assert [t["stage"] for t in summary["lstm_vs_rnn"]] == ["init", "trained"]
     assert all(t["n"] == 2 for t in summary["lstm_vs_rnn"])
-    assert summary["per_layer_during_training"].startswith("not recorded")
+    assert summary["per_layer_during_training"].startswith("recorded in steps.npz: grad_norm, grad_norm.embedding")
+    layers = output.tables["layers"]
+    groups = layers.groupby("model")["group"].unique().map(set).to_dict()
+    assert groups == {"rnn": {"embedding", "l0", "output"}, "lstm": {"embedding", "l0", "l1", "output"}}
+    assert len(layers[(layers["model"] == "lstm") & (layers["group"] == "l1")]) == 2 * TINY["max_batches"]
     assert any(s.startswith("trained: rnn gradient norm changes by a factor") for s in summary["statements"])
-    write_output(tmp_path / "out", output)
+    write_output(tmp_path / "out", output, "gradients")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"distance.csv", "parameters.csv", "training.csv", "summary.json", "gradients.png", "gradients.pdf",
             "gradients.svg", "gradients.txt"} <= names
     assert json.loads((tmp_path / "out" / "index.json").read_text())[0]["name"] == "gradients"
+
+
+def test_figure_is_redrawn_from_the_cached_tables(trained, tmp_path):
+    corpus, dirs = trained
+    copies = [shutil.copytree(d, tmp_path / "models" / d.parent.name / d.name) for d in dirs]
+    write_output(tmp_path / "tables", gradients(corpus, copies, SETTINGS, torch.device("cpu")))
+    assert {p.suffix for p in (tmp_path / "tables").iterdir()} == {".csv", ".json"}
+    shutil.rmtree(tmp_path / "models")  # the figure needs the cached tables only
+    [(name, figure, caption)] = redraw("gradients", tmp_path / "tables")
+    assert name == "gradients" and "parameter group" in caption
+    # Four panels: init, trained, global norm and per-layer norms during training (one line per model × group).
+    assert len(figure.axes) == 4 and len(figure.axes[3].get_lines()) == 3 + 4
 
 
 def test_bad_inputs_are_named(trained, tmp_path):
@@ -108,3 +125,10 @@ def test_bad_inputs_are_named(trained, tmp_path):
         gradients(corpus, [dirs[0].parent], SETTINGS, torch.device("cpu"))
     with pytest.raises(CorpusError, match="too few for 2 columns of 1010 steps"):
         measurement_windows(torch.arange(100), GradientSettings(window=1000, positions=1, batch_size=2, warmup=9))
+
+
+def test_each_lstm_is_compared_with_the_rnn_of_its_variant():
+    from rnnlab.analysis.gradients import _lstm_rnn_pairs
+
+    models = ["rnn", "lstm", "rnn-small", "lstm-small", "lstm-medium", "lstm-2layer", "rnn-2layer"]
+    assert _lstm_rnn_pairs(models) == [("lstm", "rnn"), ("lstm-2layer", "rnn-2layer"), ("lstm-small", "rnn-small")]

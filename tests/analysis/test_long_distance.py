@@ -1,10 +1,11 @@
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from rnnlab.analysis.cli import write_output
+from rnnlab.analysis.cli import redraw, write_output
 from rnnlab.analysis.long_distance import (
     FIRST, NgramScorer, RecurrentScorer, Text, WindowScorer, bucket, long_distance, probe_results,
     recurrence_distances,
@@ -126,9 +127,16 @@ def test_long_distance_end_to_end(corpus, models, tmp_path):
     assert FIRST in set(recurrence["bucket"]) and (recurrence["loss"] > 0).all()
     assert output.summary["probes"] == 14 and len(output.summary["cue_nouns"]) <= 3
     assert output.summary["statements"][0].startswith("probes: ")
-    write_output(tmp_path / "out", output)
+    write_output(tmp_path / "out", output, "long-distance")
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"probes.csv", "recurrence.csv", "long_distance_probes.png", "long_distance_recurrence.svg"} <= names
+    # Without figures, then redrawn from the cached tables alone: the same figures, the same captions.
+    write_output(tmp_path / "tables", output)
+    assert not list((tmp_path / "tables").glob("*.png"))
+    redrawn = redraw("long-distance", tmp_path / "tables")
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert [(n, c) for n, _, c in redrawn] == [(e["name"], e["caption"]) for e in index]
+    assert all(len(fig.axes[0].get_lines()) >= 3 for _, fig, _ in redrawn)
 
 
 def test_mismatched_probes_and_wrong_models_are_refused(corpus, models, tmp_path):

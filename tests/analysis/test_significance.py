@@ -119,6 +119,23 @@ def test_cli_action_writes_tables_summary_and_figure(tmp_path, capsys):
     assert "lstm is better than rnn" in capsys.readouterr().out
 
 
+def test_no_figures_then_redraw(tmp_path):
+    metrics_table().to_csv(tmp_path / "metrics.csv", index=False)
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["analyze", "significance", "--metrics", str(tmp_path / "metrics.csv"),
+                              "--out", str(tmp_path / "out"), "--no-figures"])
+    assert args.func(args) == 0
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"headline.csv", "comparisons.csv", "summary.json"}
+    [(name, figure, caption)] = cli.redraw("significance", tmp_path / "out")
+    assert name == "significance" and figure is not None and caption.startswith("Differences between models")
+
+
+def test_redraw_needs_a_summary(tmp_path):
+    with pytest.raises(RnnlabError, match="summary.json is missing: run `rnnlab analyze clipping"):
+        cli.redraw("clipping", tmp_path)
+
+
 def test_missing_metrics_file_is_a_clear_error(tmp_path):
     with pytest.raises(RnnlabError, match="not found; run `rnnlab collect`"):
         significance(str(tmp_path / "nope.csv"))

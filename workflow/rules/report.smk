@@ -1,12 +1,20 @@
-# Figures from the tidy table, then one self-contained HTML report (and a Markdown twin).
+# Every figure from the cached results (metrics, curves, analysis tables), then one self-contained
+# HTML report (and a Markdown twin). `make figures` reruns only these two rules.
 
 
 rule figures:
     input:
         metrics="results/metrics.csv",
         curves="results/curves.csv",
+        analysis=PLAN.analysis_dirs(),
     output:
-        directory("results/figures"),
+        report(
+            directory("results/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+            subcategory=lambda w: PLAN.figure_section(w.name),
+        ),
     conda:
         "../envs/rnnlab.yaml"
     log:
@@ -17,7 +25,8 @@ rule figures:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rnnlab figures --metrics {input.metrics} --curves {input.curves} --out {output} > {log} 2>&1"
+        "rnnlab figures --metrics {input.metrics} --curves {input.curves} --analysis results/analysis"
+        " --out {output} > {log} 2>&1"
 
 
 rule report:
@@ -25,6 +34,7 @@ rule report:
         metrics="results/metrics.csv",
         figures="results/figures",
         corpora=PLAN.processed_dirs(),
+        analysis=PLAN.analysis_dirs(),
     output:
         html="results/report/index.html",
         md="results/report/report.md",
@@ -42,4 +52,5 @@ rule report:
         runtime=10,
     shell:
         "rnnlab report --metrics {input.metrics} --figures {input.figures} --corpora {params.corpora}"
-        " --config-json {params.config:q} --benchmarks results/benchmarks --out results/report > {log} 2>&1"
+        " --config-json {params.config:q} --benchmarks results/benchmarks --analysis results/analysis"
+        " --out results/report > {log} 2>&1"

@@ -21,6 +21,7 @@ import torch
 from ..data.batching import Vocab, encode_classification_split
 from ..data.processed import available_splits, read_classification_split
 from ..errors import ConfigError, CorpusError, RnnlabError
+from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
 from ..plots import set_theme
@@ -156,4 +157,12 @@ def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     caption = (f"Accuracy (%) of each classifier on the {chosen} split broken down by "
                f"{', '.join(factors)} (length: sentence-length quantile buckets in tokens); bars: mean over seeds, "
                "whiskers: 95% CI.")
-    return AnalysisOutput({"breakdown": table}, summary, [("bidirectional", draw(table), caption)])
+    summary["captions"] = {"bidirectional": caption}
+    return AnalysisOutput({"breakdown": table}, summary)
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figure of a bidirectional folder, drawn from breakdown.csv and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    table = pd.read_csv(folder / "breakdown.csv", dtype={"level": str, "factor": str})
+    return [("bidirectional", draw(table), summary["captions"]["bidirectional"])]

@@ -1,11 +1,13 @@
 """``rnnlab analyze``: the lecture's claims measured on trained models, one sub-action per analysis.
 
-Every analysis returns an :class:`AnalysisOutput` (tidy tables, a JSON summary, figures with
-captions) that :func:`write_output` puts into one folder atomically::
+Every analysis returns an :class:`AnalysisOutput` (tidy tables and a JSON summary holding the
+figure captions) that :func:`write_output` puts into one folder atomically::
 
-    <out>/<table>.csv  summary.json  <figure>.{png,pdf,svg}  <figure>.txt  index.json
+    <out>/<table>.csv  summary.json  [<figure>.{png,pdf,svg}  <figure>.txt  index.json]
 
-The analysis modules are imported only when their action runs.
+Each analysis module has ``redraw(folder)``, which draws its figures from those cached files
+alone; ``rnnlab figures --analysis`` calls it for every folder, and ``rnnlab analyze`` draws them
+into --out too unless --no-figures is given. The modules are imported only when needed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import importlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -26,11 +28,10 @@ from ..io import atomic_dir, read_json, write_json, write_text
 
 @dataclass
 class AnalysisOutput:
-    """Tables by name, a JSON-serialisable summary, and (name, figure or None, caption) triples."""
+    """Tables by name and a JSON-serialisable summary (with ``captions``: figure name -> caption)."""
 
     tables: dict[str, Any]
     summary: dict[str, Any]
-    figures: list[tuple[str, Any, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -60,31 +61,52 @@ def model_meta(run: RunId) -> dict[str, Any]:
     return read_json(path)
 
 
-def write_into(folder: Path, output: AnalysisOutput) -> list[dict[str, str]]:
-    """Write ``output`` into an existing folder; returns the figure index."""
+Figures = list[tuple[str, Any, str]]  # (name, matplotlib figure or None, caption)
+
+
+def redraw(action: str, folder: str | Path) -> Figures:
+    """The figures of ``action`` drawn from the CSVs and summary.json in ``folder`` (no recomputation)."""
+    folder = Path(folder)
+    if not (folder / "summary.json").exists():
+        raise RnnlabError(f"{folder}/summary.json is missing: run `rnnlab analyze {action} --out {folder}` first")
+    return importlib.import_module(ACTIONS[action].module).redraw(folder)
+
+
+def save_figures(folder: Path, figures: Figures, suffix: str = "") -> list[dict[str, str]]:
+    """Save each figure as ``<name><suffix>.{png,pdf,svg}`` + ``.txt`` caption; returns the index."""
     import matplotlib.pyplot as plt
 
     from ..plots import FORMATS
 
+    made = []
+    for name, fig, caption in figures:
+        if fig is None:
+            continue
+        stem = f"{name}{suffix}"
+        for fmt in FORMATS:
+            fig.savefig(folder / f"{stem}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
+        plt.close(fig)
+        write_text(folder / f"{stem}.txt", caption + "\n")
+        made.append({"name": stem, "caption": caption})
+    return made
+
+
+def write_into(folder: Path, output: AnalysisOutput, action: str | None = None) -> list[dict[str, str]]:
+    """Write ``output`` into an existing folder, then (when ``action`` is given) its figures and
+    index.json, redrawn from the files just written; returns the figure index."""
     for name, table in output.tables.items():
         table.to_csv(folder / f"{name}.csv", index=False)
     write_json(folder / "summary.json", _finite(json.loads(json.dumps(output.summary, default=_plain))))
-    made = []
-    for name, fig, caption in output.figures:
-        if fig is None:
-            continue
-        for fmt in FORMATS:
-            fig.savefig(folder / f"{name}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
-        plt.close(fig)
-        write_text(folder / f"{name}.txt", caption + "\n")
-        made.append({"name": name, "caption": caption})
+    if action is None:
+        return []
+    made = save_figures(folder, redraw(action, folder))
     write_json(folder / "index.json", made)
     return made
 
 
-def write_output(out_dir: str | Path, output: AnalysisOutput) -> None:
+def write_output(out_dir: str | Path, output: AnalysisOutput, action: str | None = None) -> None:
     with atomic_dir(out_dir) as tmp:
-        write_into(tmp, output)
+        write_into(tmp, output, action)
 
 
 def _plain(value: Any) -> Any:
@@ -114,12 +136,17 @@ def _setup_torch(args: argparse.Namespace) -> Any:
     return resolve_device(args.device)
 
 
-def _report(out: str, output: AnalysisOutput, lines: list[str]) -> int:
+def _report(args: argparse.Namespace, output: AnalysisOutput, lines: list[str]) -> int:
     for line in lines:
         print(line)
-    print(f"wrote {out}/ ({', '.join(f'{n}.csv' for n in output.tables)}, summary.json, "
-          f"{len([f for f in output.figures if f[1] is not None])} figure(s))")
+    figures = "no figures" if args.no_figures else "figures"
+    print(f"wrote {args.out}/ ({', '.join(f'{n}.csv' for n in output.tables)}, summary.json, {figures})")
     return 0
+
+
+def _drawn(args: argparse.Namespace) -> str | None:
+    """The action whose figures go into --out, or None with --no-figures."""
+    return None if args.no_figures else args.analysis
 
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
@@ -127,8 +154,8 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
     settings = gradients.GradientSettings(split=args.split, window=args.window, positions=args.positions,
                                           batch_size=args.batch_size, batches=args.batches, warmup=args.warmup)
     output = gradients.gradients(Path(args.corpus_dir), args.models, settings, _setup_torch(args))
-    write_output(args.out, output)
-    return _report(args.out, output, output.summary["statements"])
+    write_output(args.out, output, _drawn(args))
+    return _report(args, output, output.summary["statements"])
 
 
 def _cmd_clipping(args: argparse.Namespace) -> int:
@@ -144,35 +171,42 @@ def _cmd_clipping(args: argparse.Namespace) -> int:
     with atomic_dir(args.out) as tmp:
         output = clipping.clipping(args.corpus or corpus_dir.name, corpus_dir, tmp / "runs", settings,
                                    device=args.device, threads=args.threads)
-        write_into(tmp, output)
-    return _report(args.out, output, output.summary["statements"])
+        write_into(tmp, output, _drawn(args))
+    return _report(args, output, output.summary["statements"])
 
 
 def _cmd_long_distance(args: argparse.Namespace) -> int:
     long_distance = importlib.import_module("rnnlab.analysis.long_distance")
     output = long_distance.long_distance(Path(args.corpus_dir), args.models, args.split, _setup_torch(args))
-    write_output(args.out, output)
-    return _report(args.out, output, output.summary["statements"])
+    write_output(args.out, output, _drawn(args))
+    return _report(args, output, output.summary["statements"])
 
 
 def _cmd_bidirectional(args: argparse.Namespace) -> int:
     bidirectional = importlib.import_module("rnnlab.analysis.bidirectional")
     output = bidirectional.bidirectional(Path(args.corpus_dir), args.models, args.split, args.length_buckets,
                                          _setup_torch(args))
-    write_output(args.out, output)
-    return _report(args.out, output, output.summary["statements"])
+    write_output(args.out, output, _drawn(args))
+    return _report(args, output, output.summary["statements"])
 
 
 def _cmd_significance(args: argparse.Namespace) -> int:
     significance = importlib.import_module("rnnlab.analysis.significance")
     output = significance.significance(args.metrics)
-    write_output(args.out, output)
-    return _report(args.out, output, output.summary["sentences"])
+    write_output(args.out, output, _drawn(args))
+    return _report(args, output, output.summary["sentences"])
+
+
+def _out(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="Output folder (replaced as a whole).")
+    p.add_argument("--no-figures", action="store_true",
+                   help="Write only the tables and summary.json; `rnnlab figures --analysis` draws the figures "
+                        "from them (the pipeline does so).")
 
 
 def _common(p: argparse.ArgumentParser, models: bool = True) -> None:
     p.add_argument("--corpus-dir", required=True, help="Processed corpus folder (from `rnnlab prepare`).")
-    p.add_argument("--out", required=True, help="Output folder (replaced as a whole).")
+    _out(p)
     if models:
         p.add_argument("models", nargs="+", metavar="MODEL_DIR",
                        help="Trained model folders results/models/<corpus>/<model>/seed<N>.")
@@ -215,7 +249,7 @@ def _bidirectional_args(p: argparse.ArgumentParser) -> None:
 
 def _significance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table (rnnlab collect).")
-    p.add_argument("--out", required=True, help="Output folder (replaced as a whole).")
+    _out(p)
 
 
 @dataclass(frozen=True)
@@ -224,6 +258,8 @@ class Action:
     description: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    module: str  # has redraw(folder) -> figures
+    title: str  # of its section in the figure index and the report
 
 
 ACTIONS: Mapping[str, Action] = MappingProxyType({
@@ -233,33 +269,33 @@ ACTIONS: Mapping[str, Action] = MappingProxyType({
         "hidden state at step k, averaged over positions and batches, against the distance t-k; for the freshly "
         "initialised network (same seed and config) and the trained one. Writes distance.csv, parameters.csv, "
         "summary.json and the figure.",
-        _gradients_args, _cmd_gradients),
+        _gradients_args, _cmd_gradients, "rnnlab.analysis.gradients", "Vanishing gradients"),
     "clipping": Action(
         "Exploding gradients: train an RNN LM with and without gradient-norm clipping.",
         "Trains the model once per seed with SGD at --lr without clipping and with clipping at --clip (runs kept "
         "under <out>/runs), then reads each run's per-step loss and pre-clip gradient norm (steps.npz) and its "
         "status (diverged or not). Writes traces.csv, runs.csv, summary.json and the figure.",
-        _clipping_args, _cmd_clipping),
+        _clipping_args, _cmd_clipping, "rnnlab.analysis.clipping", "Exploding gradients and clipping"),
     "long-distance": Action(
         "Long-distance dependencies: recall of a cue word against distance, per model.",
         "On a corpus with {split}.probes.tsv: the probability of the probed word, whether it is the argmax over "
         "the vocabulary, and whether it is the argmax among the cue nouns, against the distance to its cue, for "
         "n-gram, window, RNN and LSTM LMs. On any corpus: the loss of a word against the distance to its previous "
         "occurrence in the line. Writes probes.csv (when probes exist), recurrence.csv, summary.json, figures.",
-        _long_distance_args, _cmd_long_distance),
+        _long_distance_args, _cmd_long_distance, "rnnlab.analysis.long_distance", "Long-distance dependencies"),
     "bidirectional": Action(
         "Bidirectionality: classifier accuracy by evidence position, construction and length.",
         "Accuracy of each trained classifier (RNN, LSTM, BiLSTM and variants <model>-<variant>) broken down by "
         "every extra column of the split (e.g. position, construction) and by sentence-length bucket. Writes "
         "breakdown.csv, summary.json and the figure.",
-        _bidirectional_args, _cmd_bidirectional),
+        _bidirectional_args, _cmd_bidirectional, "rnnlab.analysis.bidirectional", "Bidirectionality and depth"),
     "significance": Action(
         "Mean ± 95%% CI over seeds and paired tests between models, with sentences.",
         "Headline numbers (mean and 95% CI over seeds) and every pairwise comparison of models (paired t-test "
         "over shared seeds; one-sample test against a deterministic model's single run), each phrased as a "
         "sentence that says 'better' only when the CI of the difference excludes 0. Writes headline.csv, "
         "comparisons.csv, summary.json and the figure.",
-        _significance_args, _cmd_significance),
+        _significance_args, _cmd_significance, "rnnlab.analysis.significance", "Significance of the differences"),
 })
 
 

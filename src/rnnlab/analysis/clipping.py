@@ -119,21 +119,27 @@ def _statements(runs: pd.DataFrame, settings: ClippingSettings) -> tuple[list[st
     return lines, {"counts": counts, "final_loss_test": {**c.__dict__, "decided": c.decided}}
 
 
-def draw(traces: pd.DataFrame, settings: ClippingSettings) -> plt.Figure:
+def draw(traces: pd.DataFrame, clip: float) -> plt.Figure:
     set_theme()
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, setting in enumerate(SETTINGS):
-        label = f"clipped at {settings.clip:g}" if setting == "clipped" else "unclipped"
+        label = f"clipped at {clip:g}" if setting == "clipped" else "unclipped"
         for j, (_, run) in enumerate(traces[traces["setting"] == setting].groupby("seed")):
             for ax, column in zip(axes, ("loss", "grad_norm")):
                 ax.plot(run["step"], run[column], color=f"C{i}", lw=0.8, alpha=0.8, label=label if j == 0 else None)
     axes[0].set(yscale="log", xlabel="training step", ylabel="training loss (nats)")
     axes[1].set(yscale="log", xlabel="training step", ylabel="gradient norm before clipping")
-    axes[1].axhline(settings.clip, color="black", ls=":", lw=1, label=f"clip = {settings.clip:g}")
+    axes[1].axhline(clip, color="black", ls=":", lw=1, label=f"clip = {clip:g}")
     for ax in axes:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figure of a clipping folder, drawn from traces.csv and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    return [("clipping", draw(pd.read_csv(folder / "traces.csv"), summary["clip"]), summary["captions"]["clipping"])]
 
 
 def clipping(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSettings,
@@ -150,4 +156,5 @@ def clipping(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSe
                f"of the {settings.model.upper()} language model on {corpus}, without clipping and with the global "
                f"gradient norm clipped at {settings.clip:g}; one line per seed ({len(settings.seeds)} seeds), "
                "log scales.")
-    return AnalysisOutput({"traces": traces, "runs": runs}, summary, [("clipping", draw(traces, settings), caption)])
+    summary["captions"] = {"clipping": caption}
+    return AnalysisOutput({"traces": traces, "runs": runs}, summary)

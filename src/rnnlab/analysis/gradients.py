@@ -28,14 +28,17 @@ import torch.nn.functional as F
 
 from ..data.batching import Vocab, batchify, encode_lm_split
 from ..errors import ConfigError, CorpusError, RnnlabError
+from ..io import read_json
 from ..models.neural import SPECS, load_trained
 from ..models.rnn_lm import RNNLM
 from ..plots import set_theme
+from ..train import GROUP_PREFIX
 from .cli import AnalysisOutput, RunId, model_meta, run_id
 from .significance import compare
 from .stats import mean_ci
 
 FAMILIES = ("rnn", "lstm")
+LAYER_COLUMNS = ["model", "seed", "group", "step", "grad_norm"]
 STAGES = ("init", "trained")
 # Which model's gradient decays more slowly, as established by the paired comparison (None: undecided).
 VERDICTS = MappingProxyType({
@@ -159,6 +162,18 @@ def _training_trace(run: RunId) -> pd.DataFrame:
                          "grad_norm": norms})
 
 
+def _layer_trace(run: RunId) -> pd.DataFrame:
+    """Per-group gradient norms during training (``grad_norm.<group>`` in steps.npz), long format."""
+    frames = []
+    with np.load(run.path / "steps.npz") as steps:
+        for key in steps.files:
+            if key.startswith(GROUP_PREFIX):
+                norms = steps[key]
+                frames.append(pd.DataFrame({"model": run.model, "seed": run.seed, "group": key[len(GROUP_PREFIX):],
+                                            "step": np.arange(1, norms.size + 1), "grad_norm": norms}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LAYER_COLUMNS)
+
+
 def _recorded_norms(runs: list[RunId]) -> list[str]:
     with np.load(runs[0].path / "steps.npz") as steps:
         return sorted(k for k in steps.files if k.startswith("grad_norm"))
@@ -174,19 +189,30 @@ def _statements(slopes: pd.DataFrame, window: int) -> tuple[list[str], list[dict
             lines.append(f"{stage}: {model} gradient norm changes by a factor {10 ** ci.mean:.3f} per step of "
                          f"distance (log10 slope {ci.format(4)}, {ci.n} seeds; 10^(slope*{window - 1}) = "
                          f"{10 ** (ci.mean * (window - 1)):.2e} over {window - 1} steps)")
-        if "rnn" in per_model and "lstm" in per_model:
-            c = compare(per_model["lstm"], per_model["rnn"], names=("lstm", "rnn"), metric="log10 slope",
+        for lstm, rnn in _lstm_rnn_pairs(per_model):
+            c = compare(per_model[lstm], per_model[rnn], names=(lstm, rnn), metric="log10 slope",
                         higher_is_better=True)
             tests.append({"stage": stage, **c.__dict__, "decided": c.decided})
-            verdict = VERDICTS[c.winner]
-            lines.append(f"{stage}: {verdict}: slope difference lstm − rnn = {c.diff:.4f} per step, "
+            verdict = VERDICTS[c.winner.split("-")[0] if c.winner else None]
+            lines.append(f"{stage}: {verdict}: slope difference {lstm} − {rnn} = {c.diff:.4f} per step, "
                          f"95% CI [{c.low:.4f}, {c.high:.4f}], {c.n} seeds, {c.test}")
     return lines, tests
 
 
-def draw(distance: pd.DataFrame, training: pd.DataFrame) -> plt.Figure:
+def _lstm_rnn_pairs(models: Sequence[str]) -> list[tuple[str, str]]:
+    """Each LSTM with the RNN of the same variant: (lstm, rnn), (lstm-small, rnn-small), ..."""
+    return [(m, "rnn" + m[len("lstm"):]) for m in sorted(models)
+            if (m == "lstm" or m.startswith("lstm-")) and "rnn" + m[len("lstm"):] in models]
+
+
+def _smooth(values: pd.Series) -> pd.Series:
+    return values.rolling(25, min_periods=1).median()
+
+
+def draw(distance: pd.DataFrame, training: pd.DataFrame, layers: pd.DataFrame) -> plt.Figure:
     set_theme()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, grid = plt.subplots(2, 2, figsize=(12, 7.6))
+    axes = grid.ravel()
     top = distance[distance["layer"] == distance.groupby("model")["layer"].transform("max")]
     for ax, stage in zip(axes[:2], STAGES):
         for i, (model, group) in enumerate(top[top["stage"] == stage].groupby("model", sort=True)):
@@ -202,13 +228,42 @@ def draw(distance: pd.DataFrame, training: pd.DataFrame) -> plt.Figure:
         ax.legend()
     for i, (model, group) in enumerate(training.groupby("model", sort=True)):
         for j, (_, run) in enumerate(group.groupby("seed")):
-            smooth = run["grad_norm"].rolling(25, min_periods=1).median()
-            axes[2].plot(run["step"], smooth, color=f"C{i}", lw=0.8, label=model if j == 0 else None)
+            axes[2].plot(run["step"], _smooth(run["grad_norm"]), color=f"C{i}", lw=0.8,
+                         label=model if j == 0 else None)
     axes[2].set(yscale="log", xlabel="training step", ylabel="global gradient norm (before clipping)",
                 title="during training (median of 25 steps)")
     axes[2].legend()
+    _draw_layers(axes[3], layers)
     fig.tight_layout()
     return fig
+
+
+def _draw_layers(ax: plt.Axes, layers: pd.DataFrame) -> None:
+    """Per parameter group and model: the median over seeds of the smoothed norm (colour: group, style: model)."""
+    if layers.empty:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "per-layer norms not recorded", ha="center", va="center", transform=ax.transAxes)
+        return
+    groups = list(dict.fromkeys(layers["group"]))
+    styles = ["-", "--", ":", "-."]
+    for m, (model, by_model) in enumerate(layers.groupby("model", sort=True)):
+        for group, runs in by_model.groupby("group", sort=False):
+            smooth = runs.groupby("seed", group_keys=False)["grad_norm"].apply(_smooth)
+            line = smooth.groupby(runs["step"]).median()
+            ax.plot(line.index, line.to_numpy(), color=f"C{groups.index(group)}", ls=styles[m % len(styles)],
+                    lw=0.9, label=f"{model} {group}")
+    ax.set(yscale="log", xlabel="training step", ylabel="gradient norm per parameter group",
+           title="per layer during training (median over seeds)")
+    ax.legend(fontsize=7, ncol=2)
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figure of a gradients folder, drawn from its CSVs and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    layers_csv = folder / "layers.csv"
+    layers = pd.read_csv(layers_csv) if layers_csv.exists() else pd.DataFrame(columns=LAYER_COLUMNS)
+    figure = draw(pd.read_csv(folder / "distance.csv"), pd.read_csv(folder / "training.csv"), layers)
+    return [("gradients", figure, summary["captions"]["gradients"])]
 
 
 def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: GradientSettings,
@@ -232,6 +287,7 @@ def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: Grad
     distance = pd.DataFrame(distance_rows)
     slopes = pd.DataFrame(slope_rows)
     training = pd.concat([_training_trace(run) for run in runs], ignore_index=True)
+    layers = pd.concat([_layer_trace(run) for run in runs], ignore_index=True)
     statements, tests = _statements(slopes, settings.window)
     recorded = _recorded_norms(runs)
     summary = {
@@ -242,14 +298,16 @@ def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: Grad
         "statements": statements,
         "training_norms_recorded": recorded,
         "per_layer_during_training": (
-            "not recorded: steps.npz holds only the global gradient norm per step; per-layer norms during "
-            "training need the trainer to save one norm per parameter tensor (before clipping) at each step"
-            if recorded == ["grad_norm"] else f"recorded in steps.npz: {', '.join(recorded)}"),
+            "not recorded: steps.npz of these runs holds only the global gradient norm per step; retrain them "
+            "to record grad_norm.<group>" if recorded == ["grad_norm"] else f"recorded in steps.npz: "
+                                                                             f"{', '.join(recorded)}"),
     }
     caption = (f"Norm of the gradient of the loss at step t with respect to the hidden state at step k, against "
                f"the distance t − k (log scale), for RNN and LSTM language models on the {settings.split} split "
                f"(mean over {settings.positions} loss steps × {settings.batch_size} sequences × {settings.batches} "
                f"batches; line: geometric mean over seeds, band: its 95% CI), at initialisation and after "
-               f"training; right: the global gradient norm during training.")
-    return AnalysisOutput({"distance": distance, "parameters": pd.DataFrame(param_rows), "training": training},
-                          summary, [("gradients", draw(distance, training), caption)])
+               f"training (top); bottom: the global gradient norm during training and the norm of each parameter "
+               f"group (embedding, recurrent layer l0, l1, ..., output), before clipping, median of 25 steps.")
+    summary["captions"] = {"gradients": caption}
+    return AnalysisOutput({"distance": distance, "parameters": pd.DataFrame(param_rows), "training": training,
+                           "layers": layers}, summary)

@@ -28,6 +28,7 @@ from ..data.batching import EOS, PAD, Vocab, eval_columns, window_contexts
 from ..data.corpus_io import Probe, read_probes
 from ..data.processed import read_lm_split
 from ..errors import CorpusError, RnnlabError
+from ..io import read_json
 from ..models.neural import load_trained
 from ..ngram import ArpaModel
 from ..plots import set_theme
@@ -341,21 +342,35 @@ def long_distance(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     buckets = [b for b in [FIRST, *BUCKETS] if b in set(recurrence["bucket"])]
     statements = _statements(recurrence, "bucket", "loss", buckets,
                              "loss (nats) by distance to the previous occurrence in the line")
-    figures = [("long_distance_recurrence", draw_recurrence(recurrence),
+    captions = {"long_distance_recurrence": (
                 f"Loss (nats) of each word on the {split} split against the number of tokens since the same word "
                 "last occurred in its line ('first in line': no earlier occurrence); <unk> left out; lines: mean "
-                "over seeds, bands: 95% CI.")]
+                "over seeds, bands: 95% CI.")}
     if probes:
         probe_table = pd.concat(probe_tables, ignore_index=True)
         tables["probes"] = probe_table
         statements = [f"probes: {len(cues)} cue nouns, chance among them = {1 / len(cues):.2f}",
                       *_statements(probe_table, "distance", "cue_accuracy", sorted(probe_table["distance"].unique()),
                                    "accuracy among the cue nouns by distance"), *statements]
-        figures.insert(0, ("long_distance_probes", draw_probes(probe_table, len(cues)),
+        captions = {"long_distance_probes": (
                            f"Recall of the cue noun at the end of each {split} passage against its distance from "
                            f"the cue (log scale): probability of the target, accuracy of the argmax over the "
                            f"vocabulary, and accuracy of the argmax among the {len(cues)} cue nouns (dotted: "
                            "chance); n-gram models score each line from its start, neural models read the split "
-                           "as evaluation does; bands: 95% CI over seeds."))
-    summary = {"split": split, "probes": len(probes), "cue_nouns": cues, "statements": statements}
-    return AnalysisOutput(tables, summary, figures)
+                           "as evaluation does; bands: 95% CI over seeds."), **captions}
+    summary = {"split": split, "probes": len(probes), "cue_nouns": cues, "statements": statements,
+               "captions": captions}
+    return AnalysisOutput(tables, summary)
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figures of a long-distance folder, drawn from its CSVs and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    captions = summary["captions"]
+    made = []
+    if (folder / "probes.csv").exists():
+        made.append(("long_distance_probes", draw_probes(pd.read_csv(folder / "probes.csv"), len(summary["cue_nouns"])),
+                     captions["long_distance_probes"]))
+    recurrence = pd.read_csv(folder / "recurrence.csv", dtype={"bucket": str})
+    made.append(("long_distance_recurrence", draw_recurrence(recurrence), captions["long_distance_recurrence"]))
+    return made

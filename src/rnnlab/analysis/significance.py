@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from itertools import combinations
+from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
@@ -22,6 +23,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import RnnlabError
+from ..io import read_json
 from ..plots import set_theme
 from .cli import AnalysisOutput
 from .stats import mean_ci, summarize
@@ -231,5 +233,15 @@ def significance(metrics_csv: str) -> AnalysisOutput:
                "accuracy for classifiers and taggers) on the headline split: mean difference A − B with its 95% CI "
                "(paired over seeds; against the single run of a deterministic model otherwise); green where "
                "the interval excludes 0, grey where it does not.")
-    figures = [("significance", draw_differences(comparisons), caption)]
-    return AnalysisOutput({"headline": headline, "comparisons": comparisons}, summary, figures)
+    summary["captions"] = {"significance": caption}
+    return AnalysisOutput({"headline": headline, "comparisons": comparisons}, summary)
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figure of a significance folder, drawn from comparisons.csv and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    try:
+        comparisons = pd.read_csv(folder / "comparisons.csv", dtype={"a": str, "b": str, "corpus": str})
+    except pd.errors.EmptyDataError:
+        comparisons = pd.DataFrame()
+    return [("significance", draw_differences(comparisons), summary["captions"]["significance"])]
