@@ -75,26 +75,29 @@ class ClassifierConfig:
             raise ConfigError(f"parameter 'pooling' must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
 
 
-class RNNClassifier(nn.Module):
-    """Embedding -> recurrent layers (one or two directions) -> pooling -> linear over labels."""
+class RecurrentEncoder(nn.Module):
+    """Embedding -> recurrent layers, one or two directions per layer; the last layer's states.
 
-    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_labels: int,
-                 cfg: ClassifierConfig, backend: str) -> None:
+    Shared by the classifiers and the taggers; subclasses add their output layer. Each layer is
+    its own module so that the reverse direction can read every sentence within its length.
+    """
+
+    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, emb: int, hidden: int, layers: int,
+                 dropout: float, backend: str) -> None:
         super().__init__()
-        self.cfg = cfg
         spec = CELLS[cell]
-        directions = 2 if bidirectional else 1
-        self.embed = nn.Embedding(vocab_size, cfg.emb)
-        self.drop = nn.Dropout(cfg.dropout)
-        sizes = [cfg.emb] + [directions * cfg.hidden] * (cfg.layers - 1)
-        self.forward_layers = nn.ModuleList(spec.make(size, cfg.hidden, 1, 0.0, backend) for size in sizes)
+        self.directions = 2 if bidirectional else 1
+        self.embed = nn.Embedding(vocab_size, emb)
+        self.drop = nn.Dropout(dropout)
+        sizes = [emb] + [self.directions * hidden] * (layers - 1)
+        self.forward_layers = nn.ModuleList(spec.make(size, hidden, 1, 0.0, backend) for size in sizes)
         self.reverse_layers = nn.ModuleList(
-            spec.make(size, cfg.hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
+            spec.make(size, hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
         )
-        self.out = nn.Linear(directions * cfg.hidden, num_labels)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """ids (T, B) padded at the end, lengths (B,) -> logits (B, C)."""
+    def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """ids (T, B) padded at the end, lengths (B,) -> last layer's states (T, B, directions*H),
+        with dropout between layers but not after the last."""
         lengths = lengths.to(ids.device)
         x = self.drop(self.embed(ids))  # (T, B, E)
         for layer, forward in enumerate(self.forward_layers):
@@ -103,7 +106,22 @@ class RNNClassifier(nn.Module):
                 rev, _ = self.reverse_layers[layer](reverse_within_length(x, lengths))
                 out = torch.cat([out, reverse_within_length(rev, lengths)], dim=2)  # (T, B, 2H)
             x = self.drop(out) if layer + 1 < len(self.forward_layers) else out
-        features = POOLINGS[self.cfg.pooling](x, lengths, self.cfg.hidden)  # (B, D)
+        return x
+
+
+class RNNClassifier(RecurrentEncoder):
+    """Embedding -> recurrent layers (one or two directions) -> pooling -> linear over labels."""
+
+    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_labels: int,
+                 cfg: ClassifierConfig, backend: str) -> None:
+        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend)
+        self.cfg = cfg
+        self.out = nn.Linear(self.directions * cfg.hidden, num_labels)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """ids (T, B) padded at the end, lengths (B,) -> logits (B, C)."""
+        x = self.encode(ids, lengths)  # (T, B, D)
+        features = POOLINGS[self.cfg.pooling](x, lengths.to(ids.device), self.cfg.hidden)  # (B, D)
         return self.out(self.drop(features))
 
 

@@ -16,8 +16,7 @@ from torch import nn
 from ..data.batching import epoch_permutation, pad_batch
 from ..data.conllu_io import TaggedSentence
 from ..errors import ConfigError
-from .classifier import reverse_within_length
-from .rnn_lm import CELLS
+from .classifier import RecurrentEncoder
 
 IGNORE = -100  # target of padded positions: no loss, no score
 
@@ -46,35 +45,18 @@ class TaggedIds:
     sentences: list[TaggedSentence]
 
 
-class RNNTagger(nn.Module):
+class RNNTagger(RecurrentEncoder):
     """Embedding -> recurrent layers (one or two directions) -> linear over tags at every word."""
 
     def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_tags: int,
                  cfg: TaggerConfig, backend: str) -> None:
-        super().__init__()
+        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend)
         self.cfg = cfg
-        spec = CELLS[cell]
-        directions = 2 if bidirectional else 1
-        self.embed = nn.Embedding(vocab_size, cfg.emb)
-        self.drop = nn.Dropout(cfg.dropout)
-        sizes = [cfg.emb] + [directions * cfg.hidden] * (cfg.layers - 1)
-        self.forward_layers = nn.ModuleList(spec.make(size, cfg.hidden, 1, 0.0, backend) for size in sizes)
-        self.reverse_layers = nn.ModuleList(
-            spec.make(size, cfg.hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
-        )
-        self.out = nn.Linear(directions * cfg.hidden, num_tags)
+        self.out = nn.Linear(self.directions * cfg.hidden, num_tags)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids (T, B) padded at the end, lengths (B,) -> logits (T, B, C)."""
-        lengths = lengths.to(ids.device)
-        x = self.drop(self.embed(ids))  # (T, B, E)
-        for layer, forward in enumerate(self.forward_layers):
-            out, _ = forward(x)  # (T, B, H)
-            if self.reverse_layers:
-                rev, _ = self.reverse_layers[layer](reverse_within_length(x, lengths))
-                out = torch.cat([out, reverse_within_length(rev, lengths)], dim=2)  # (T, B, 2H)
-            x = self.drop(out)
-        return self.out(x)  # (T, B, C)
+        return self.out(self.drop(self.encode(ids, lengths)))  # (T, B, C)
 
 
 def padded_targets(tags: list[torch.Tensor]) -> torch.Tensor:
