@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullLocator
 import numpy as np
 import pandas as pd
 import torch
@@ -295,6 +296,9 @@ def draw_probes(table: pd.DataFrame, k: int) -> plt.Figure:
     for ax, (column, label) in zip(axes, panels):
         _draw_lines(ax, table, "distance", column, distances, distances)
         ax.set(xscale="log", xlabel="distance from cue to target (tokens)", ylabel=label, ylim=(-0.02, 1.02))
+        # The probed distances themselves as ticks, in plain numbers.
+        ax.set_xticks(distances, [str(d) for d in distances])
+        ax.xaxis.set_minor_locator(NullLocator())
     axes[2].axhline(1 / k, color="black", ls=":", lw=1, label=f"chance 1/{k}")
     axes[2].legend(fontsize=7, loc="upper right")
     fig.tight_layout()
