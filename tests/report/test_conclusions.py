@@ -57,12 +57,16 @@ def test_clipping_conclusions_present_and_absent():
     assert "as expected" in cc.clipping_conclusions("syn", helped)[0]
 
 
-def test_long_distance_conclusions_compare_lstm_and_rnn_at_farthest_distance():
+def test_long_distance_conclusions_compare_lstm_and_rnn_at_every_distance():
     rows = [dict(model=m, seed=s, distance=d, cue_accuracy=acc) for m, base in (("lstm", 0.8), ("rnn", 0.1))
             for s in (1, 2, 3) for d, acc in ((4, 0.9), (16, base + 0.01 * s))]
     lines = cc.long_distance_conclusions("syn", pd.DataFrame(rows))
     assert any("lstm recalls the cue at distance 16 with accuracy 0.82" in line for line in lines)
-    assert "as expected" in lines[-1]
+    assert any("distance 16 better than the RNN, as expected" in line for line in lines)
+    assert any("distance 4 better than the RNN" in line and "does not appear" in line for line in lines)
+    assert lines[-1] == "On syn, the LSTM recalls the cue better than the RNN at distance(s) 16."
+    tied = [dict(row, cue_accuracy=0.5) for row in rows]
+    assert "at no probed distance" in cc.long_distance_conclusions("syn", pd.DataFrame(tied))[-1]
     assert "no long-distance probes" in cc.long_distance_conclusions("syn", None)[0]
 
 
