@@ -1,4 +1,5 @@
-"""The DAG on real text: SST-2 (classification) and WikiText-2 (a bring-your-own LM corpus).
+"""The DAG on real text: SST-2 (classification) and WikiText-2 (a bring-your-own LM corpus), with the
+analyses that apply to real corpora.
 
 WikiText-2's training split is not among the shared files, so its validation split is divided
 into train (first 90% of lines) and valid (the rest); its test split is the test split.
@@ -37,7 +38,17 @@ def test_dag_on_real_corpora(shared_dir: Path, tmp_path: Path, copy_workflow, ru
         },
         "experiments": {
             "lm": {"corpora": ["wikitext2-byo"], "models": {"ngram-kn3": {}, "ngram-kn5": {}}},
-            "classification": {"corpora": ["sst2-byo"], "models": {"ngram-nb": {}, "ngram-nbsvm": {}}},
+            "classification": {"corpora": ["sst2-byo"], "models": {
+                "ngram-nb": {}, "ngram-nbsvm": {},
+                "lstm": {"emb": 16, "hidden": 16, "epochs": 1, "batch_size": 128},
+                "bilstm": {"emb": 16, "hidden": 16, "epochs": 1, "batch_size": 128}}},
+        },
+        # On real text: loss against the distance to a word's previous occurrence (WikiText-2), and
+        # accuracy by sentence length (SST-2).
+        "analysis": {
+            "long-distance": {"corpora": ["wikitext2-byo"], "models": ["ngram-kn3", "ngram-kn5"]},
+            "bidirectional": {"corpora": ["sst2-byo"], "models": ["lstm", "bilstm"]},
+            "significance": {"enabled": True},
         },
         "report": {"title": "real text", "published": [
             {"task": "classification", "corpus": "sst2-byo", "model": "NB (Socher et al. 2013)", "split": "test",
@@ -59,3 +70,12 @@ def test_dag_on_real_corpora(shared_dir: Path, tmp_path: Path, copy_workflow, ru
     assert stats["splits"]["test"]["lines"] > 2000
     html = (work / "results/report/index.html").read_text()
     assert "sst2-byo" in html and "wikitext2-byo" in html and "81.8" in html
+
+    recurrence = pd.read_csv(work / "results/analysis/long-distance/wikitext2-byo/recurrence.csv")
+    assert set(recurrence["model"]) == {"ngram-kn3", "ngram-kn5"}
+    assert not (work / "results/analysis/long-distance/wikitext2-byo/probes.csv").exists()
+    breakdown = pd.read_csv(work / "results/analysis/bidirectional/sst2-byo/breakdown.csv")
+    assert set(breakdown["model"]) == {"lstm", "bilstm"}
+    assert (breakdown["factor"] == "length").any()
+    figures = json.loads((work / "results/figures/index.json").read_text())
+    assert {"long_distance_recurrence_wikitext2-byo", "bidirectional_sst2-byo"} <= {f["name"] for f in figures}
