@@ -139,38 +139,55 @@ def predict_logits(model: RNNClassifier, data: LabelledIds, pad_id: int, device:
     return logits
 
 
-class ClassificationObjective:
-    """Shuffled mini-batches of padded sentences; loss = mean cross-entropy per sentence."""
+class PaddedSentenceBatches:
+    """Shuffled mini-batches of padded sentences, for the objectives of the sentence models.
 
-    def __init__(self, model: RNNClassifier, train: LabelledIds, valid: LabelledIds, pad_id: int,
-                 batch_size: int, device: torch.device, seed: int) -> None:
-        self.model = model
-        self.train = train
-        self.valid = valid
+    Subclasses turn ``padded(rows)`` into a loss. Sentences carry no state across batches.
+    """
+
+    def __init__(self, sentences: list[torch.Tensor], pad_id: int, batch_size: int, device: torch.device,
+                 seed: int) -> None:
+        self.sentences = sentences
         self.pad_id = pad_id
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
-        self.order = list(range(len(train.sentences)))
+        self.order = list(range(len(sentences)))
 
     def num_batches(self) -> int:
-        return -(-len(self.train.sentences) // self.batch_size)
+        return -(-len(self.sentences) // self.batch_size)
 
     def start_epoch(self, epoch: int) -> None:
-        self.order = epoch_permutation(len(self.train.sentences), self.seed, epoch).tolist()
+        self.order = epoch_permutation(len(self.sentences), self.seed, epoch).tolist()
 
-    def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
+    def padded(self, index: int) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+        """Rows of batch ``index``, their ids (T, B) on the device and lengths (B,)."""
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        ids, lengths = pad_batch([self.train.sentences[i] for i in rows], self.pad_id)  # (T, B), (B,)
-        logits = self.model(ids.to(self.device), lengths)  # (B, C)
-        loss = F.cross_entropy(logits, self.train.labels[rows].to(self.device))
-        return loss, len(rows), int(lengths.sum())
+        ids, lengths = pad_batch([self.sentences[i] for i in rows], self.pad_id)  # (T, B), (B,)
+        return rows, ids.to(self.device), lengths
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}
 
     def load_carried_state(self, tensors: dict[str, torch.Tensor]) -> None:
         return None
+
+
+class ClassificationObjective(PaddedSentenceBatches):
+    """Loss = mean cross-entropy per sentence."""
+
+    def __init__(self, model: RNNClassifier, train: LabelledIds, valid: LabelledIds, pad_id: int,
+                 batch_size: int, device: torch.device, seed: int) -> None:
+        super().__init__(train.sentences, pad_id, batch_size, device, seed)
+        self.model = model
+        self.train = train
+        self.valid = valid
+
+    def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
+        rows, ids, lengths = self.padded(index)
+        logits = self.model(ids, lengths)  # (B, C)
+        loss = F.cross_entropy(logits, self.train.labels[rows].to(self.device))
+        return loss, len(rows), int(lengths.sum())
 
     def validate(self) -> dict[str, float]:
         logits = predict_logits(self.model, self.valid, self.pad_id, self.device)

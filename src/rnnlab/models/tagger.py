@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import epoch_permutation, pad_batch
+from ..data.batching import pad_batch
 from ..data.conllu_io import TaggedSentence
 from ..errors import ConfigError
-from .classifier import RecurrentEncoder
+from .classifier import PaddedSentenceBatches, RecurrentEncoder
 
 IGNORE = -100  # target of padded positions: no loss, no score
 
@@ -85,35 +85,21 @@ def predict_tags(model: RNNTagger, data: TaggedIds, pad_id: int, device: torch.d
     return predicted, total / max(count, 1)
 
 
-class TaggingObjective:
-    """Shuffled mini-batches of padded sentences; loss = mean cross-entropy per word."""
+class TaggingObjective(PaddedSentenceBatches):
+    """Loss = mean cross-entropy per word."""
 
     def __init__(self, model: RNNTagger, train: TaggedIds, valid: TaggedIds, pad_id: int,
                  batch_size: int, device: torch.device, seed: int) -> None:
+        super().__init__(train.words, pad_id, batch_size, device, seed)
         self.model, self.train, self.valid = model, train, valid
-        self.pad_id, self.batch_size, self.device, self.seed = pad_id, batch_size, device, seed
-        self.order = list(range(len(train.words)))
-
-    def num_batches(self) -> int:
-        return -(-len(self.train.words) // self.batch_size)
-
-    def start_epoch(self, epoch: int) -> None:
-        self.order = epoch_permutation(len(self.train.words), self.seed, epoch).tolist()
 
     def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        ids, lengths = pad_batch([self.train.words[i] for i in rows], self.pad_id)  # (T, B), (B,)
-        logits = self.model(ids.to(self.device), lengths)  # (T, B, C)
+        rows, ids, lengths = self.padded(index)
+        logits = self.model(ids, lengths)  # (T, B, C)
         targets = padded_targets([self.train.tags[i] for i in rows]).to(self.device)  # (T, B)
         loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
         words = int(lengths.sum())
         return loss, words, words
-
-    def carried_state(self) -> dict[str, torch.Tensor]:
-        return {}
-
-    def load_carried_state(self, tensors: dict[str, torch.Tensor]) -> None:
-        return None
 
     def validate(self) -> dict[str, float]:
         predicted, loss = predict_tags(self.model, self.valid, self.pad_id, self.device)
