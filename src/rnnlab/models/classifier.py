@@ -17,6 +17,7 @@ from torch import nn
 
 from ..data.batching import LabelledIds, epoch_permutation, pad_batch
 from ..errors import ConfigError
+from .params import require_dropout, require_positive
 from .rnn_lm import CELLS
 
 
@@ -66,11 +67,8 @@ class ClassifierConfig:
     pooling: str = "last"
 
     def __post_init__(self) -> None:
-        for key in ("emb", "hidden", "layers"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+        require_positive(self, "emb", "hidden", "layers")
+        require_dropout(self.dropout)
         if self.pooling not in POOLINGS:
             raise ConfigError(f"parameter 'pooling' must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
 

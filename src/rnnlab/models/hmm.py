@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ConfigError
+from .params import require_positive
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,7 @@ class HMMParams:
     rare_max: int = 10  # words seen at most this often train the suffix model (TnT: 10)
 
     def __post_init__(self) -> None:
-        for key in ("suffix_max", "rare_max"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        require_positive(self, "suffix_max", "rare_max")
 
 
 def deleted_interpolation(uni: Counter, bi: Counter, tri: Counter, total: int) -> tuple[float, float, float]:

@@ -24,6 +24,7 @@ from ..data.processed import available_splits, read_labels, read_vocab, split_pa
 from ..errors import ConfigError, RnnlabError
 from ..io import write_json
 from .hmm import HMMParams, SuffixModel, transition_table, viterbi
+from .params import require_positive
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 from .tag_metrics import tagging_rows, tagging_scores
 
@@ -34,9 +35,7 @@ class MFTParams:
     suffix_max: int = 3
 
     def __post_init__(self) -> None:
-        for key in ("rare_max", "suffix_max"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        require_positive(self, "rare_max", "suffix_max")
 
 
 def word_shape(word: str) -> str:

@@ -14,6 +14,7 @@ from torch import nn
 from ..data.batching import Vocab, batchify, eval_columns, get_bptt_batch, num_bptt_batches
 from ..errors import ConfigError
 from ..nn import LSTM, RNN
+from .params import require_dropout, require_positive
 
 State = tuple[torch.Tensor, ...]
 
@@ -48,11 +49,8 @@ class RNNLMConfig:
     bptt: int = 35
 
     def __post_init__(self) -> None:
-        for key in ("emb", "hidden", "layers", "bptt"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+        require_positive(self, "emb", "hidden", "layers", "bptt")
+        require_dropout(self.dropout)
         if self.tie and self.emb != self.hidden:
             raise ConfigError(
                 f"parameter 'tie' needs emb == hidden (got emb={self.emb}, hidden={self.hidden}); "

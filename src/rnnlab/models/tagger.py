@@ -15,8 +15,8 @@ from torch import nn
 
 from ..data.batching import pad_batch
 from ..data.conllu_io import TaggedSentence
-from ..errors import ConfigError
 from .classifier import PaddedSentenceBatches, RecurrentEncoder
+from .params import require_dropout, require_positive
 
 IGNORE = -100  # target of padded positions: no loss, no score
 
@@ -29,11 +29,8 @@ class TaggerConfig:
     dropout: float = 0.2
 
     def __post_init__(self) -> None:
-        for key in ("emb", "hidden", "layers"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+        require_positive(self, "emb", "hidden", "layers")
+        require_dropout(self.dropout)
 
 
 @dataclass(frozen=True)

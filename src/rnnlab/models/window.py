@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.batching import Vocab, epoch_permutation, window_contexts
-from ..errors import ConfigError
+from .params import require_dropout, require_positive
 from .rnn_lm import lm_scores
 
 
@@ -22,11 +22,8 @@ class WindowConfig:
     dropout: float = 0.1
 
     def __post_init__(self) -> None:
-        for key in ("emb", "hidden", "window"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"parameter 'dropout' must be in [0, 1), got {self.dropout}")
+        require_positive(self, "emb", "hidden", "window")
+        require_dropout(self.dropout)
 
 
 class WindowLM(nn.Module):
