@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnlab.plots import FORMATS, make_figures
+from rnnlab.figures import make_figures
+from rnnlab.plots import FORMATS
 
 
 def _metrics(tmp_path: Path, classification: bool = True) -> Path:
@@ -58,7 +59,7 @@ def test_learning_curves_from_histories(tmp_path: Path):
 
 
 def test_analysis_figures_are_redrawn_from_cached_tables(tmp_path: Path):
-    from rnnlab.analysis.cli import write_output
+    from rnnlab.analysis.common import write_output
     from rnnlab.analysis.significance import significance
 
     metrics = tmp_path / "metrics.csv"

@@ -28,7 +28,7 @@ COMMANDS = {
     "evaluate": "rnnlab.evaluate",
     "collect": "rnnlab.evaluate",
     "curves": "rnnlab.evaluate",
-    "figures": "rnnlab.plots",
+    "figures": "rnnlab.figures",
     "analyze": "rnnlab.analysis.cli",
     "report": "rnnlab.report.cli",
     "config": "rnnlab.config",

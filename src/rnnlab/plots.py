@@ -1,15 +1,13 @@
-"""Figures from the tidy metrics table, with one seaborn theme and a colour-blind-safe palette.
+"""Figures from the tidy metrics table, the one seaborn theme and the one figure saver.
 
 Every figure is saved as PNG (for the HTML report), PDF and SVG (vector, for LaTeX), with a
-caption in ``<name>.txt``; ``index.json`` lists them in report order, each with its report
-``section`` ("results", or the analysis it belongs to). The figures read only cached files
-(``results/metrics.csv``, ``results/curves.csv`` and the tables of ``results/analysis``), so
-``rnnlab figures`` regenerates them in seconds without retraining or recomputing.
+caption in ``<name>.txt``. The analyses draw with the same theme and save through
+:func:`save_figures`; :mod:`rnnlab.figures` puts both kinds into one folder. This module imports
+nothing from :mod:`rnnlab.analysis`.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .io import atomic_dir, write_json, write_text  # noqa: E402
+from .io import write_text  # noqa: E402
 from .metrics import model_sort_key  # noqa: E402
 
 FORMATS = ("png", "pdf", "svg")
@@ -165,76 +163,18 @@ def figure_specs() -> list[Figure]:
     ]
 
 
-def analysis_folders(root: Path) -> list[tuple[str, str | None, Path]]:
-    """(action, corpus or None, folder) of every finished analysis under ``root``, in the actions' order:
-    ``root/<action>/<corpus>/summary.json`` or, for analyses over all corpora, ``root/<action>/summary.json``."""
-    from .analysis.cli import ACTIONS
-
-    found: list[tuple[str, str | None, Path]] = []
-    for action in ACTIONS:
-        folder = Path(root) / action
-        if (folder / "summary.json").exists():
-            found.append((action, None, folder))
-        elif folder.is_dir():
-            found += [(action, sub.name, sub) for sub in sorted(folder.iterdir()) if (sub / "summary.json").exists()]
-    return found
-
-
-def _save(tmp: Path, name: str, fig: plt.Figure, caption: str) -> None:
-    for fmt in FORMATS:
-        fig.savefig(tmp / f"{name}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
-    plt.close(fig)
-    write_text(tmp / f"{name}.txt", caption + "\n")
-
-
-def _analysis_figures(tmp: Path, root: Path) -> list[dict]:
-    """Redraw every analysis figure from its cached tables; names get the corpus as suffix."""
-    from .analysis.cli import ACTIONS, redraw, save_figures
-
+def save_figures(folder: Path, figures: list[tuple[str, plt.Figure | None, str]],
+                 suffix: str = "") -> list[dict[str, str]]:
+    """Save each figure as ``<name><suffix>.{png,pdf,svg}`` with a ``.txt`` caption, and close it;
+    figures that are None are skipped. Returns the index entries (name, caption)."""
     made = []
-    for action, corpus, folder in analysis_folders(root):
-        title = f"{ACTIONS[action].title} ({corpus})" if corpus else ACTIONS[action].title
-        for entry in save_figures(tmp, redraw(action, folder), f"_{corpus}" if corpus else ""):
-            made.append({"name": entry["name"], "title": title, "caption": entry["caption"], "section": action})
+    for name, fig, caption in figures:
+        if fig is None:
+            continue
+        stem = f"{name}{suffix}"
+        for fmt in FORMATS:
+            fig.savefig(folder / f"{stem}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
+        plt.close(fig)
+        write_text(folder / f"{stem}.txt", caption + "\n")
+        made.append({"name": stem, "caption": caption})
     return made
-
-
-def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = None,
-                 analysis_dir: Path | None = None) -> list[dict]:
-    set_theme()
-    curves = pd.read_csv(curves_csv) if curves_csv and Path(curves_csv).exists() else pd.DataFrame(
-        columns=["corpus", "model", "seed", "epoch", "metric", "value"])
-    data = PlotData(pd.read_csv(metrics_csv), curves)
-    made = []
-    with atomic_dir(out_dir) as tmp:
-        for spec in figure_specs():
-            fig = spec.draw(data)
-            if fig is None:
-                continue
-            _save(tmp, spec.name, fig, spec.caption)
-            made.append({"name": spec.name, "title": spec.title, "caption": spec.caption, "section": spec.section})
-        if analysis_dir is not None:
-            made += _analysis_figures(tmp, Path(analysis_dir))
-        write_json(tmp / "index.json", made)
-    return made
-
-
-def _cmd_figures(args: argparse.Namespace) -> int:
-    made = make_figures(Path(args.metrics), Path(args.out), Path(args.curves) if args.curves else None,
-                        Path(args.analysis) if args.analysis else None)
-    for f in made:
-        print(f"{args.out}/{f['name']}.{{{','.join(FORMATS)}}}")
-    return 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("figures", help="Draw every figure from the cached results (no retraining).",
-                       description="Draw the comparison figures (PNG, PDF, SVG + caption) from the tidy metrics table, "
-                                   "and the analysis figures from the tables under --analysis.")
-    p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
-    p.add_argument("--curves", default=None, help="Learning curves (results/curves.csv), optional.")
-    p.add_argument("--analysis", default=None,
-                   help="Folder of the analyses' tables (results/analysis), optional: their figures are redrawn "
-                        "from <folder>/<analysis>/<corpus>/ (significance: <folder>/significance/).")
-    p.add_argument("--out", default="results/figures", help="Output folder.")
-    p.set_defaults(func=_cmd_figures)

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from rnnlab.analysis.bidirectional import bidirectional, breakdown, length_buckets, level_order
-from rnnlab.analysis.cli import redraw, write_output
+from rnnlab.analysis.common import write_output
+from rnnlab.analysis.registry import redraw
 from rnnlab.data.prepare import prepare_corpus, raw_files
 from rnnlab.data.synthetic import generate
 from rnnlab.errors import ConfigError, RnnlabError

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab.analysis import cli
+from rnnlab.analysis import cli, registry
 from rnnlab.analysis.clipping import ClippingSettings, read_run
 from rnnlab.errors import ConfigError
 
@@ -82,6 +82,6 @@ def test_clipping_action_trains_both_settings_per_seed(tmp_path, capsys):
     assert "rnn SGD lr 2, unclipped:" in capsys.readouterr().out
     assert {"clipping.png", "clipping.pdf", "clipping.svg", "clipping.txt"} <= {p.name for p in out.iterdir()}
     shutil.rmtree(out / "runs")  # the figure is redrawn from traces.csv and summary.json alone
-    [(name, figure, caption)] = cli.redraw("clipping", out)
+    [(name, figure, caption)] = registry.redraw("clipping", out)
     assert name == "clipping" and caption == (out / "clipping.txt").read_text().strip()
     assert len(figure.axes[1].get_lines()) == 4 + 1  # 2 settings × 2 seeds and the clip threshold

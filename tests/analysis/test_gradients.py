@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.analysis.cli import redraw, write_output
+from rnnlab.analysis.common import write_output
+from rnnlab.analysis.registry import redraw
 from rnnlab.analysis.gradients import (
     GradientSettings, decay_slope, distance_norms, fresh_model, gradients, measurement_windows,
 )

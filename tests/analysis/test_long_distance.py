@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.analysis.cli import redraw, write_output
+from rnnlab.analysis.common import write_output
+from rnnlab.analysis.registry import redraw
 from rnnlab.analysis.long_distance import (
     FIRST, NgramScorer, RecurrentScorer, Text, WindowScorer, bucket, long_distance, probe_results,
     recurrence_distances,

@@ -6,11 +6,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from rnnlab.analysis import cli
-from rnnlab.analysis.significance import (
-    TESTS, all_comparisons, compare, compare_models, headline_table, phrase, significance,
-)
-from rnnlab.analysis.stats import mean_ci
+from rnnlab.analysis import cli, registry
+from rnnlab.analysis.significance import significance
+from rnnlab.analysis.stats import TESTS, all_comparisons, compare, compare_models, headline_table, mean_ci, phrase
 from rnnlab.errors import RnnlabError
 
 
@@ -127,13 +125,13 @@ def test_no_figures_then_redraw(tmp_path):
                               "--out", str(tmp_path / "out"), "--no-figures"])
     assert args.func(args) == 0
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"headline.csv", "comparisons.csv", "summary.json"}
-    [(name, figure, caption)] = cli.redraw("significance", tmp_path / "out")
+    [(name, figure, caption)] = registry.redraw("significance", tmp_path / "out")
     assert name == "significance" and figure is not None and caption.startswith("Differences between models")
 
 
 def test_redraw_needs_a_summary(tmp_path):
     with pytest.raises(RnnlabError, match="summary.json is missing: run `rnnlab analyze clipping"):
-        cli.redraw("clipping", tmp_path)
+        registry.redraw("clipping", tmp_path)
 
 
 def test_missing_metrics_file_is_a_clear_error(tmp_path):
@@ -141,7 +139,7 @@ def test_missing_metrics_file_is_a_clear_error(tmp_path):
         significance(str(tmp_path / "nope.csv"))
 
 
-@pytest.mark.parametrize("action", sorted(cli.ACTIONS))
+@pytest.mark.parametrize("action", sorted(registry.ANALYSES))
 def test_every_analyze_action_has_help(action, capsys):
     parser = argparse.ArgumentParser(prog="rnnlab")
     cli.register(parser.add_subparsers(dest="command"))

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from rnnlab.analysis.significance import all_comparisons, compare, headline_table
+from rnnlab.analysis.stats import all_comparisons, compare, headline_table
 from rnnlab.report import conclusions as cc
 
 

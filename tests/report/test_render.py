@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnlab.plots import make_figures
+from rnnlab.figures import make_figures
 from rnnlab.report.render import write_report
 
 

@@ -25,8 +25,8 @@ from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
 from ..plots import set_theme
-from .cli import AnalysisOutput, model_meta, run_id
-from .significance import compare, phrase
+from .common import AnalysisOutput, model_meta, run_id
+from .stats import compare, phrase
 from .stats import mean_ci
 
 ALL = "all"

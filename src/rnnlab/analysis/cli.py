@@ -1,130 +1,23 @@
 """``rnnlab analyze``: the lecture's claims measured on trained models, one sub-action per analysis.
 
-Every analysis returns an :class:`AnalysisOutput` (tidy tables and a JSON summary holding the
-figure captions) that :func:`write_output` puts into one folder atomically::
-
-    <out>/<table>.csv  summary.json  [<figure>.{png,pdf,svg}  <figure>.txt  index.json]
-
-Each analysis module has ``redraw(folder)``, which draws its figures from those cached files
-alone; ``rnnlab figures --analysis`` calls it for every folder, and ``rnnlab analyze`` draws them
-into --out too unless --no-figures is given. The modules are imported only when needed.
+The analyses and their texts are listed in :mod:`.registry`; this module adds each one's
+arguments and runs it. ``rnnlab analyze`` draws the figures into --out too unless --no-figures is
+given; ``rnnlab figures --analysis`` redraws them for every folder from the cached files alone.
+The analysis modules are imported only when needed.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import math
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from ..errors import ConfigError, RnnlabError
-from ..io import atomic_dir, read_json, write_json, write_text
-
-
-@dataclass
-class AnalysisOutput:
-    """Tables by name and a JSON-serialisable summary (with ``captions``: figure name -> caption)."""
-
-    tables: dict[str, Any]
-    summary: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RunId:
-    """A trained model folder ``.../<model>/seed<n>``: the model's name in the config and the seed."""
-
-    path: Path
-    model: str
-    seed: int
-
-
-def run_id(model_dir: str | Path) -> RunId:
-    path = Path(model_dir)
-    if not path.is_dir():
-        raise RnnlabError(f"{path}: model folder not found; train the model first (rnnlab train ... --out {path})")
-    match = re.fullmatch(r"seed(\d+)", path.name)
-    if match is None:
-        raise RnnlabError(f"{path}: a model folder must be named seed<N> inside its model's folder, "
-                          "e.g. results/models/<corpus>/<model>/seed1")
-    return RunId(path, path.parent.name, int(match.group(1)))
-
-
-def model_meta(run: RunId) -> dict[str, Any]:
-    path = run.path / "model.json"
-    if not path.exists():
-        raise RnnlabError(f"{path} is missing: {run.path} is not a finished neural model; train it first")
-    return read_json(path)
-
-
-Figures = list[tuple[str, Any, str]]  # (name, matplotlib figure or None, caption)
-
-
-def redraw(action: str, folder: str | Path) -> Figures:
-    """The figures of ``action`` drawn from the CSVs and summary.json in ``folder`` (no recomputation)."""
-    folder = Path(folder)
-    if not (folder / "summary.json").exists():
-        raise RnnlabError(f"{folder}/summary.json is missing: run `rnnlab analyze {action} --out {folder}` first")
-    return importlib.import_module(ACTIONS[action].module).redraw(folder)
-
-
-def save_figures(folder: Path, figures: Figures, suffix: str = "") -> list[dict[str, str]]:
-    """Save each figure as ``<name><suffix>.{png,pdf,svg}`` + ``.txt`` caption; returns the index."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import FORMATS
-
-    made = []
-    for name, fig, caption in figures:
-        if fig is None:
-            continue
-        stem = f"{name}{suffix}"
-        for fmt in FORMATS:
-            fig.savefig(folder / f"{stem}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
-        plt.close(fig)
-        write_text(folder / f"{stem}.txt", caption + "\n")
-        made.append({"name": stem, "caption": caption})
-    return made
-
-
-def write_into(folder: Path, output: AnalysisOutput, action: str | None = None) -> list[dict[str, str]]:
-    """Write ``output`` into an existing folder, then (when ``action`` is given) its figures and
-    index.json, redrawn from the files just written; returns the figure index."""
-    for name, table in output.tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
-    write_json(folder / "summary.json", _finite(json.loads(json.dumps(output.summary, default=_plain))))
-    if action is None:
-        return []
-    made = save_figures(folder, redraw(action, folder))
-    write_json(folder / "index.json", made)
-    return made
-
-
-def write_output(out_dir: str | Path, output: AnalysisOutput, action: str | None = None) -> None:
-    with atomic_dir(out_dir) as tmp:
-        write_into(tmp, output, action)
-
-
-def _plain(value: Any) -> Any:
-    """JSON fallback for numpy scalars and arrays."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities become null, so that summary.json is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+from ..errors import ConfigError
+from ..io import atomic_dir
+from .common import AnalysisOutput, write_into, write_output
+from .registry import ANALYSES
 
 
 def _setup_torch(args: argparse.Namespace) -> Any:
@@ -150,7 +43,7 @@ def _drawn(args: argparse.Namespace) -> str | None:
 
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
-    gradients = importlib.import_module("rnnlab.analysis.gradients")
+    gradients = ANALYSES["gradients"].load()
     settings = gradients.GradientSettings(split=args.split, window=args.window, positions=args.positions,
                                           batch_size=args.batch_size, batches=args.batches, warmup=args.warmup)
     output = gradients.gradients(Path(args.corpus_dir), args.models, settings, _setup_torch(args))
@@ -159,7 +52,7 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
 
 
 def _cmd_clipping(args: argparse.Namespace) -> int:
-    clipping = importlib.import_module("rnnlab.analysis.clipping")
+    clipping = ANALYSES["clipping"].load()
     try:
         extra = json.loads(args.params_json) if args.params_json else {}
     except json.JSONDecodeError as exc:
@@ -176,14 +69,14 @@ def _cmd_clipping(args: argparse.Namespace) -> int:
 
 
 def _cmd_long_distance(args: argparse.Namespace) -> int:
-    long_distance = importlib.import_module("rnnlab.analysis.long_distance")
+    long_distance = ANALYSES["long-distance"].load()
     output = long_distance.long_distance(Path(args.corpus_dir), args.models, args.split, _setup_torch(args))
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["statements"])
 
 
 def _cmd_bidirectional(args: argparse.Namespace) -> int:
-    bidirectional = importlib.import_module("rnnlab.analysis.bidirectional")
+    bidirectional = ANALYSES["bidirectional"].load()
     output = bidirectional.bidirectional(Path(args.corpus_dir), args.models, args.split, args.length_buckets,
                                          _setup_torch(args))
     write_output(args.out, output, _drawn(args))
@@ -191,7 +84,7 @@ def _cmd_bidirectional(args: argparse.Namespace) -> int:
 
 
 def _cmd_significance(args: argparse.Namespace) -> int:
-    significance = importlib.import_module("rnnlab.analysis.significance")
+    significance = ANALYSES["significance"].load()
     output = significance.significance(args.metrics)
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["sentences"])
@@ -252,51 +145,15 @@ def _significance_args(p: argparse.ArgumentParser) -> None:
     _out(p)
 
 
-@dataclass(frozen=True)
-class Action:
-    help: str
-    description: str
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace], int]
-    module: str  # has redraw(folder) -> figures
-    title: str  # of its section in the figure index and the report
-
-
-ACTIONS: Mapping[str, Action] = MappingProxyType({
-    "gradients": Action(
-        "Vanishing gradients: ||dJ(t)/dh(k)|| against t-k, RNN vs LSTM, at init and trained.",
-        "For each RNN/LSTM language model, the norm of the gradient of the loss at step t with respect to the "
-        "hidden state at step k, averaged over positions and batches, against the distance t-k; for the freshly "
-        "initialised network (same seed and config) and the trained one. Writes distance.csv, parameters.csv, "
-        "summary.json and the figure.",
-        _gradients_args, _cmd_gradients, "rnnlab.analysis.gradients", "Vanishing gradients"),
-    "clipping": Action(
-        "Exploding gradients: train an RNN LM with and without gradient-norm clipping.",
-        "Trains the model once per seed with SGD at --lr without clipping and with clipping at --clip (runs kept "
-        "under <out>/runs), then reads each run's per-step loss and pre-clip gradient norm (steps.npz) and its "
-        "status (diverged or not). Writes traces.csv, runs.csv, summary.json and the figure.",
-        _clipping_args, _cmd_clipping, "rnnlab.analysis.clipping", "Exploding gradients and clipping"),
-    "long-distance": Action(
-        "Long-distance dependencies: recall of a cue word against distance, per model.",
-        "On a corpus with {split}.probes.tsv: the probability of the probed word, whether it is the argmax over "
-        "the vocabulary, and whether it is the argmax among the cue nouns, against the distance to its cue, for "
-        "n-gram, window, RNN and LSTM LMs. On any corpus: the loss of a word against the distance to its previous "
-        "occurrence in the line. Writes probes.csv (when probes exist), recurrence.csv, summary.json, figures.",
-        _long_distance_args, _cmd_long_distance, "rnnlab.analysis.long_distance", "Long-distance dependencies"),
-    "bidirectional": Action(
-        "Bidirectionality: classifier accuracy by evidence position, construction and length.",
-        "Accuracy of each trained classifier (RNN, LSTM, BiLSTM and variants <model>-<variant>) broken down by "
-        "every extra column of the split (e.g. position, construction) and by sentence-length bucket. Writes "
-        "breakdown.csv, summary.json and the figure.",
-        _bidirectional_args, _cmd_bidirectional, "rnnlab.analysis.bidirectional", "Bidirectionality and depth"),
-    "significance": Action(
-        "Mean ± 95%% CI over seeds and paired tests between models, with sentences.",
-        "Headline numbers (mean and 95% CI over seeds) and every pairwise comparison of models (paired t-test "
-        "over shared seeds; one-sample test against a deterministic model's single run), each phrased as a "
-        "sentence that says 'better' only when the CI of the difference excludes 0. Writes headline.csv, "
-        "comparisons.csv, summary.json and the figure.",
-        _significance_args, _cmd_significance, "rnnlab.analysis.significance", "Significance of the differences"),
-})
+# Analysis -> (its arguments, the function that runs it); the texts come from the registry.
+COMMANDS: Mapping[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = \
+    MappingProxyType({
+        "gradients": (_gradients_args, _cmd_gradients),
+        "clipping": (_clipping_args, _cmd_clipping),
+        "long-distance": (_long_distance_args, _cmd_long_distance),
+        "bidirectional": (_bidirectional_args, _cmd_bidirectional),
+        "significance": (_significance_args, _cmd_significance),
+    })
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -304,7 +161,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Measure the lecture's claims on trained models; each action writes tidy CSVs, "
                                    "a JSON summary and a figure (PNG, PDF, SVG + caption) into --out.")
     actions = p.add_subparsers(dest="analysis", metavar="ANALYSIS", required=True)
-    for name, action in ACTIONS.items():
-        parser = actions.add_parser(name, help=action.help, description=action.description)
-        action.arguments(parser)
-        parser.set_defaults(func=action.run)
+    for name, analysis in ANALYSES.items():
+        parser = actions.add_parser(name, help=analysis.help, description=analysis.description)
+        arguments, run = COMMANDS[name]
+        arguments(parser)
+        parser.set_defaults(func=run)

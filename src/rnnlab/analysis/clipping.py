@@ -24,8 +24,8 @@ from ..io import read_json
 from ..models import neural
 from ..models.registry import TrainRequest
 from ..plots import set_theme
-from .cli import AnalysisOutput
-from .significance import compare, phrase
+from .common import AnalysisOutput
+from .stats import compare, phrase
 from .stats import mean_ci
 
 # A small RNN LM that trains in seconds; the settings below make it plain SGD for a fixed number of steps.

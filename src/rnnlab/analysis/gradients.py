@@ -33,8 +33,8 @@ from ..models.neural import SPECS, load_trained
 from ..models.rnn_lm import RNNLM
 from ..plots import set_theme
 from ..train import GROUP_PREFIX
-from .cli import AnalysisOutput, RunId, model_meta, run_id
-from .significance import compare
+from .common import AnalysisOutput, RunId, model_meta, run_id
+from .stats import compare
 from .stats import mean_ci
 
 FAMILIES = ("rnn", "lstm")

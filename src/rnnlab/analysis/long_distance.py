@@ -33,7 +33,7 @@ from ..io import read_json
 from ..models.neural import load_trained
 from ..ngram import ArpaModel
 from ..plots import set_theme
-from .cli import AnalysisOutput, RunId, model_meta, run_id
+from .common import AnalysisOutput, RunId, model_meta, run_id
 from .stats import MeanCI, mean_ci
 
 LN10 = math.log(10.0)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping
 
 import pandas as pd
 
-from ..analysis.significance import headline_split
+from ..analysis.stats import headline_split
 from ..analysis.stats import mean_ci
 from ..io import write_text
 from .analyses import AnalysisResult

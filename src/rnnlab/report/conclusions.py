@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..analysis.significance import Comparison, compare, compare_models, headline_metrics, headline_split
+from ..analysis.stats import Comparison, compare, compare_models, headline_metrics, headline_split
 from ..analysis.stats import mean_ci
 
 PRESENT, ABSENT, UNDECIDED, NOT_RUN = "present", "absent", "undecided", "not run"

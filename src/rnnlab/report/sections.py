@@ -7,7 +7,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
-from ..analysis import significance as sig
+from ..analysis.stats import all_comparisons
 from . import analyses as a
 from . import conclusions as cc
 from .context import FigureView, ReportContext, Table
@@ -166,7 +166,7 @@ def statistics(inp: Inputs) -> Section:
         s.conclusions = cc.significance_conclusions(int(summary.get("comparisons", len(sentences))),
                                                     int(summary.get("decided", 0)))
     else:
-        comparisons = sig.all_comparisons(inp.metrics)
+        comparisons = all_comparisons(inp.metrics)
         sentences = comparisons["sentence"].tolist() if not comparisons.empty else []
         decided = int(comparisons["decided"].sum()) if not comparisons.empty else 0
         s.notes.append(_not_run("significance") + " The sentences below were computed by the report itself.")

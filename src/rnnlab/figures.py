@@ -1,0 +1,68 @@
+"""``rnnlab figures``: every figure of a run, drawn again from cached results.
+
+The metric figures come from :mod:`rnnlab.plots` and the analysis figures from each analysis'
+``redraw``; ``index.json`` lists them in report order, each with its report ``section``
+("results", or the analysis it belongs to). Only cached files are read (``results/metrics.csv``,
+``results/curves.csv`` and the tables of ``results/analysis``), so the figures are regenerated in
+seconds without retraining or recomputing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from .analysis.registry import ANALYSES, analysis_folders, redraw
+from .io import atomic_dir, write_json
+from .plots import FORMATS, PlotData, figure_specs, save_figures, set_theme
+
+
+def _analysis_figures(tmp: Path, root: Path) -> list[dict]:
+    """Redraw every analysis figure from its cached tables; names get the corpus as suffix."""
+    made = []
+    for name, corpus, folder in analysis_folders(root):
+        title = f"{ANALYSES[name].title} ({corpus})" if corpus else ANALYSES[name].title
+        for entry in save_figures(tmp, redraw(name, folder), f"_{corpus}" if corpus else ""):
+            made.append({"name": entry["name"], "title": title, "caption": entry["caption"], "section": name})
+    return made
+
+
+def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = None,
+                 analysis_dir: Path | None = None) -> list[dict]:
+    set_theme()
+    curves = pd.read_csv(curves_csv) if curves_csv and Path(curves_csv).exists() else pd.DataFrame(
+        columns=["corpus", "model", "seed", "epoch", "metric", "value"])
+    data = PlotData(pd.read_csv(metrics_csv), curves)
+    made = []
+    with atomic_dir(out_dir) as tmp:
+        for spec in figure_specs():
+            for entry in save_figures(tmp, [(spec.name, spec.draw(data), spec.caption)]):
+                made.append({"name": entry["name"], "title": spec.title, "caption": entry["caption"],
+                             "section": spec.section})
+        if analysis_dir is not None:
+            made += _analysis_figures(tmp, Path(analysis_dir))
+        write_json(tmp / "index.json", made)
+    return made
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    made = make_figures(Path(args.metrics), Path(args.out), Path(args.curves) if args.curves else None,
+                        Path(args.analysis) if args.analysis else None)
+    for f in made:
+        print(f"{args.out}/{f['name']}.{{{','.join(FORMATS)}}}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("figures", help="Draw every figure from the cached results (no retraining).",
+                       description="Draw the comparison figures (PNG, PDF, SVG + caption) from the tidy metrics table, "
+                                   "and the analysis figures from the tables under --analysis.")
+    p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
+    p.add_argument("--curves", default=None, help="Learning curves (results/curves.csv), optional.")
+    p.add_argument("--analysis", default=None,
+                   help="Folder of the analyses' tables (results/analysis), optional: their figures are redrawn "
+                        "from <folder>/<analysis>/<corpus>/ (significance: <folder>/significance/).")
+    p.add_argument("--out", default="results/figures", help="Output folder.")
+    p.set_defaults(func=_cmd_figures)
