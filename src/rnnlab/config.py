@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
 import jsonschema
 import yaml
 
+from .analysis.registry import ANALYSES
 from .errors import ConfigError
 
 SCHEMA_RESOURCE = ("rnnlab.schemas", "config.schema.yaml")
@@ -59,66 +59,6 @@ class DownloadConfig:
 
 
 @dataclass(frozen=True)
-class GradientsSettings:
-    split: str = "valid"
-    window: int = 50
-    positions: int = 8
-    batch_size: int = 16
-    batches: int = 4
-    warmup: int = 50
-
-
-@dataclass(frozen=True)
-class ClippingSettings:
-    model: str = "rnn"
-    lr: float = 5.0
-    clip: float = 0.25
-    seeds: tuple[int, ...] | None = None  # None: the config's seeds
-    max_batches: int = 150
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LongDistanceSettings:
-    split: str = "test"
-
-
-@dataclass(frozen=True)
-class BidirectionalSettings:
-    split: str | None = None  # None: test, else valid
-    length_buckets: int = 4
-
-
-@dataclass(frozen=True)
-class SignificanceSettings:
-    pass
-
-
-AnalysisSettings = (GradientsSettings | ClippingSettings | LongDistanceSettings | BidirectionalSettings
-                    | SignificanceSettings)
-
-
-@dataclass(frozen=True)
-class AnalysisSpec:
-    """What an analysis (``rnnlab analyze <name>``) needs: the task of its corpora, which trained models
-    it reads (model families; empty: none, it trains or reads what it needs itself) and its settings."""
-
-    task: str | None  # None: runs once over results/metrics.csv, not per corpus
-    families: tuple[str, ...]
-    settings: type
-    corpus_option: bool = False  # takes --corpus <name> (it records the corpus with runs it trains)
-
-
-ANALYSES: Mapping[str, AnalysisSpec] = MappingProxyType({
-    "gradients": AnalysisSpec("lm", ("rnn", "lstm"), GradientsSettings),
-    "clipping": AnalysisSpec("lm", (), ClippingSettings, corpus_option=True),
-    "long-distance": AnalysisSpec("lm", ("ngram", "window", "rnn", "lstm"), LongDistanceSettings),
-    "bidirectional": AnalysisSpec("classification", ("rnn", "lstm", "bilstm"), BidirectionalSettings),
-    "significance": AnalysisSpec(None, (), SignificanceSettings),
-})
-
-
-@dataclass(frozen=True)
 class AnalysisConfig:
     """One entry of the ``analysis`` section; switched off by ``enabled: false`` or empty ``corpora``."""
 
@@ -126,7 +66,7 @@ class AnalysisConfig:
     enabled: bool
     corpora: tuple[str, ...]
     models: tuple[str, ...] | None  # None: every model of the experiment the analysis can read
-    settings: AnalysisSettings
+    settings: Any  # the analysis' settings dataclass (analysis/settings.py)
 
     def cli_args(self, seeds: tuple[int, ...]) -> list[str]:
         """The settings as ``rnnlab analyze <name>`` options (``params`` as --params-json)."""

@@ -9,7 +9,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from .config import ANALYSES, AnalysisConfig, Config, CorpusConfig
+from .analysis.registry import ANALYSES
+from .config import AnalysisConfig, Config, CorpusConfig
 
 NEVER_MATCHES = r"(?!x)x"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -18,6 +19,7 @@ from ..errors import ConfigError
 from ..io import atomic_dir
 from .common import AnalysisOutput, write_into, write_output
 from .registry import ANALYSES
+from .settings import default_of
 
 
 def _setup_torch(args: argparse.Namespace) -> Any:
@@ -44,8 +46,7 @@ def _drawn(args: argparse.Namespace) -> str | None:
 
 def _cmd_gradients(args: argparse.Namespace) -> int:
     gradients = ANALYSES["gradients"].load()
-    settings = gradients.GradientSettings(split=args.split, window=args.window, positions=args.positions,
-                                          batch_size=args.batch_size, batches=args.batches, warmup=args.warmup)
+    settings = _settings(args, ANALYSES["gradients"].settings)
     output = gradients.gradients(Path(args.corpus_dir), args.models, settings, _setup_torch(args))
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["statements"])
@@ -53,13 +54,7 @@ def _cmd_gradients(args: argparse.Namespace) -> int:
 
 def _cmd_clipping(args: argparse.Namespace) -> int:
     clipping = ANALYSES["clipping"].load()
-    try:
-        extra = json.loads(args.params_json) if args.params_json else {}
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--params-json is not valid JSON ({exc.msg}); pass an object like '{{\"hidden\": 64}}'") \
-            from None
-    settings = clipping.ClippingSettings(model=args.model, lr=args.lr, clip=args.clip, seeds=tuple(args.seeds),
-                                         max_batches=args.max_batches, params=extra)
+    settings = _settings(args, ANALYSES["clipping"].settings)
     corpus_dir = Path(args.corpus_dir)
     with atomic_dir(args.out) as tmp:
         output = clipping.clipping(args.corpus or corpus_dir.name, corpus_dir, tmp / "runs", settings,
@@ -70,15 +65,17 @@ def _cmd_clipping(args: argparse.Namespace) -> int:
 
 def _cmd_long_distance(args: argparse.Namespace) -> int:
     long_distance = ANALYSES["long-distance"].load()
-    output = long_distance.long_distance(Path(args.corpus_dir), args.models, args.split, _setup_torch(args))
+    settings = _settings(args, ANALYSES["long-distance"].settings)
+    output = long_distance.long_distance(Path(args.corpus_dir), args.models, settings.split, _setup_torch(args))
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["statements"])
 
 
 def _cmd_bidirectional(args: argparse.Namespace) -> int:
     bidirectional = ANALYSES["bidirectional"].load()
-    output = bidirectional.bidirectional(Path(args.corpus_dir), args.models, args.split, args.length_buckets,
-                                         _setup_torch(args))
+    settings = _settings(args, ANALYSES["bidirectional"].settings)
+    output = bidirectional.bidirectional(Path(args.corpus_dir), args.models, settings.split,
+                                         settings.length_buckets, _setup_torch(args))
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["statements"])
 
@@ -107,37 +104,48 @@ def _common(p: argparse.ArgumentParser, models: bool = True) -> None:
     p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1).")
 
 
-def _gradients_args(p: argparse.ArgumentParser) -> None:
-    _common(p)
-    p.add_argument("--split", default="valid", help="Split the gradients are measured on (default valid).")
-    p.add_argument("--window", type=int, default=50,
-                   help="Unrolled steps per sequence: largest distance + 1 (default 50).")
-    p.add_argument("--positions", type=int, default=8, help="Loss steps t per sequence, the last ones (default 8).")
-    p.add_argument("--batch-size", type=int, default=16, help="Sequences per batch (default 16).")
-    p.add_argument("--batches", type=int, default=4, help="Batches averaged over (default 4).")
-    p.add_argument("--warmup", type=int, default=50, help="Steps run first to warm up the state (default 50).")
+def _settings_args(p: argparse.ArgumentParser, settings: type) -> None:
+    """One option per field of the analysis' settings dataclass, with its default and help."""
+    for f in fields(settings):
+        option, meta, default = f"--{f.name.replace('_', '-')}", f.metadata, default_of(f)
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+        help_text = meta["help"] + ("" if default is None or f.name == "params" else f" (default {shown})")
+        if f.name == "params":
+            p.add_argument("--params-json", help=f"{meta['help']} As a JSON object, e.g. '{{\"hidden\": 64}}'.")
+            continue
+        kind = _option_type(f.type)
+        kwargs: dict[str, Any] = {"default": default, "help": help_text}
+        if "choices" in meta:
+            kwargs["choices"] = meta["choices"]
+        if "tuple" in str(f.type):
+            kwargs.update(nargs="+", required=bool(meta.get("cli_required")), default=None)
+        p.add_argument(option, type=kind, **kwargs)
+
+
+def _option_type(annotation: Any) -> type:
+    text = str(annotation)
+    return int if "int" in text else float if "float" in text else str
+
+
+def _settings(args: argparse.Namespace, settings: type) -> Any:
+    """The settings dataclass built from the parsed options."""
+    values: dict[str, Any] = {}
+    for f in fields(settings):
+        if f.name == "params":
+            try:
+                values["params"] = json.loads(args.params_json) if args.params_json else {}
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"--params-json is not valid JSON ({exc.msg}); pass an object like "
+                                  "'{\"hidden\": 64}'") from None
+        else:
+            value = getattr(args, f.name)
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    return settings(**values)
 
 
 def _clipping_args(p: argparse.ArgumentParser) -> None:
     _common(p, models=False)
     p.add_argument("--corpus", help="Corpus name recorded with the runs (default: the folder's name).")
-    p.add_argument("--model", default="rnn", choices=("rnn", "lstm"), help="Recurrent LM to train (default rnn).")
-    p.add_argument("--lr", type=float, default=5.0, help="SGD learning rate (default 5.0).")
-    p.add_argument("--clip", type=float, default=0.25, help="Max gradient norm of the clipped runs (default 0.25).")
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="Seeds (default 1 2 3).")
-    p.add_argument("--max-batches", type=int, default=150, help="Training steps per run (default 150).")
-    p.add_argument("--params-json", help="Model hyperparameters as a JSON object (emb, hidden, bptt, ...).")
-
-
-def _long_distance_args(p: argparse.ArgumentParser) -> None:
-    _common(p)
-    p.add_argument("--split", default="test", help="Split to read (default test).")
-
-
-def _bidirectional_args(p: argparse.ArgumentParser) -> None:
-    _common(p)
-    p.add_argument("--split", default=None, help="Split to read (default test, else valid).")
-    p.add_argument("--length-buckets", type=int, default=4, help="Sentence-length buckets (quantiles, default 4).")
 
 
 def _significance_args(p: argparse.ArgumentParser) -> None:
@@ -148,10 +156,10 @@ def _significance_args(p: argparse.ArgumentParser) -> None:
 # Analysis -> (its arguments, the function that runs it); the texts come from the registry.
 COMMANDS: Mapping[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = \
     MappingProxyType({
-        "gradients": (_gradients_args, _cmd_gradients),
+        "gradients": (_common, _cmd_gradients),
         "clipping": (_clipping_args, _cmd_clipping),
-        "long-distance": (_long_distance_args, _cmd_long_distance),
-        "bidirectional": (_bidirectional_args, _cmd_bidirectional),
+        "long-distance": (_common, _cmd_long_distance),
+        "bidirectional": (_common, _cmd_bidirectional),
         "significance": (_significance_args, _cmd_significance),
     })
 
@@ -165,4 +173,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         parser = actions.add_parser(name, help=analysis.help, description=analysis.description)
         arguments, run = COMMANDS[name]
         arguments(parser)
+        _settings_args(parser, analysis.settings)
         parser.set_defaults(func=run)

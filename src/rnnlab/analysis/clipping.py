@@ -10,59 +10,25 @@ shared training loop with plain SGD at a learning rate where unclipped training 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, RnnlabError
+from ..errors import RnnlabError
 from ..io import read_json
 from ..models import neural
 from ..models.registry import TrainRequest
 from ..plots import set_theme
 from .common import AnalysisOutput
+from .settings import ClippingSettings
 from .stats import compare, phrase
 from .stats import mean_ci
 
-# A small RNN LM that trains in seconds; the settings below make it plain SGD for a fixed number of steps.
-BASE_PARAMS: Mapping[str, Any] = MappingProxyType(
-    {"emb": 64, "hidden": 128, "layers": 1, "dropout": 0.0, "bptt": 35, "batch_size": 20, "eval_batch_size": 10})
-FIXED_PARAMS: Mapping[str, Any] = MappingProxyType(
-    {"optimizer": "sgd", "momentum": 0.0, "schedule": "none", "patience": None, "epochs": 1,
-     "checkpoint_minutes": None})
 SETTINGS = ("unclipped", "clipped")
 TAIL = 0.1  # the final loss is the mean over the last 10% of the steps
-
-
-@dataclass(frozen=True)
-class ClippingSettings:
-    model: str = "rnn"
-    lr: float = 5.0
-    clip: float = 0.25
-    seeds: tuple[int, ...] = (1, 2, 3)
-    max_batches: int = 150
-    params: Mapping[str, Any] = field(default_factory=dict)  # model hyperparameters over BASE_PARAMS
-
-    def __post_init__(self) -> None:
-        if self.model not in ("rnn", "lstm"):
-            raise ConfigError(f"clipping model must be rnn or lstm, got {self.model!r}")
-        if self.lr <= 0 or self.clip <= 0:
-            raise ConfigError(f"clipping needs a positive lr and clip, got lr={self.lr}, clip={self.clip}")
-        if not self.seeds or self.max_batches < 1:
-            raise ConfigError("clipping needs at least one seed and max_batches >= 1")
-        fixed = sorted(set(self.params) & ({"lr", "clip", "max_batches"} | set(FIXED_PARAMS)))
-        if fixed:
-            raise ConfigError(f"parameter(s) {', '.join(fixed)} are set by the clipping analysis itself; "
-                              "use --lr, --clip and --max-batches, and leave the rest out")
-
-    def run_params(self, setting: str) -> dict[str, Any]:
-        clip = self.clip if setting == "clipped" else None
-        return {**BASE_PARAMS, **self.params, **FIXED_PARAMS, "lr": self.lr, "clip": clip,
-                "max_batches": self.max_batches}
 
 
 def train_runs(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSettings,

@@ -15,7 +15,7 @@ and on the trained one.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from types import MappingProxyType
 from typing import Sequence
@@ -27,13 +27,14 @@ import torch
 import torch.nn.functional as F
 
 from ..data.batching import Vocab, batchify, encode_lm_split
-from ..errors import ConfigError, CorpusError, RnnlabError
+from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..models.neural import SPECS, load_trained
 from ..models.rnn_lm import RNNLM
 from ..plots import set_theme
 from ..train import GROUP_PREFIX
 from .common import AnalysisOutput, RunId, model_meta, run_id
+from .settings import GradientSettings
 from .stats import compare
 from .stats import mean_ci
 
@@ -46,26 +47,6 @@ VERDICTS = MappingProxyType({
     "rnn": "the RNN's gradient decays more slowly than the LSTM's (the lecture's claim is not seen here)",
     None: "no clear difference in decay between the LSTM and the RNN (the slower LSTM decay is not shown)",
 })
-
-
-@dataclass(frozen=True)
-class GradientSettings:
-    split: str = "valid"
-    window: int = 50  # unrolled steps with gradients: distances 0 .. window − 1
-    positions: int = 8  # loss steps t per window (the last ones)
-    batch_size: int = 16
-    batches: int = 4
-    warmup: int = 50  # steps run without gradients first, so h(0) of the window is a typical state
-
-    def __post_init__(self) -> None:
-        for key in ("window", "positions", "batch_size", "batches"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"gradient setting {key!r} must be at least 1, got {getattr(self, key)}")
-        if self.warmup < 0:
-            raise ConfigError(f"gradient setting 'warmup' must not be negative, got {self.warmup}")
-        if self.positions > self.window:
-            raise ConfigError(f"gradient setting 'positions' ({self.positions}) must not exceed 'window' "
-                              f"({self.window})")
 
 
 def distance_norms(hidden: Sequence[torch.Tensor], losses: torch.Tensor,
