@@ -127,8 +127,8 @@ def _check_analyses(work: Path) -> None:
     assert sections["learning_curves"] == "results"
     for name in ANALYSIS_FIGURES:
         assert all((work / f"results/figures/{name}.{ext}").exists() for ext in ("png", "pdf", "svg", "txt"))
-    for rule in ("analyze_gradients", "analyze_clipping", "analyze_long_distance", "analyze_bidirectional"):
-        assert list((work / "results/benchmarks" / rule).glob("*.tsv")), rule
+    for analysis in ("gradients", "clipping", "long-distance", "bidirectional"):
+        assert list((work / "results/benchmarks" / f"analyze_{analysis}").glob("*.tsv")), analysis
     assert (work / "results/benchmarks/analyze_significance.tsv").exists()
 
 
@@ -152,8 +152,7 @@ def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_pa
     proc = run_snakemake(work, "-n", "--configfile", str(repo_root / "config/paper.yaml"))
     out = proc.stdout + proc.stderr
     for rule in ("download_corpus", "prepare_corpus", "train_model", "evaluate_model", "collect_metrics", "figures",
-                 "report", "analyze_gradients", "analyze_clipping", "analyze_long_distance", "analyze_bidirectional",
-                 "analyze_significance"):
+                 "report", "analyze", "analyze_significance"):
         assert rule in out
     for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2",
                    "bidirectional/sst2", "significance"):

@@ -116,9 +116,7 @@ class Config:
         from .models.registry import get_model
 
         own = dict(self.experiments[task].models.get(model) or {})
-        if get_model(model).family == "ngram":
-            return own
-        return {**self.training, **own}
+        return {**self.training, **own} if get_model(model).trains else own
 
     def jobs(self) -> Iterator[Job]:
         from .models.registry import get_model
@@ -178,7 +176,7 @@ def _check_semantics(raw: dict[str, Any], source: str) -> None:
             try:
                 entry = get_model(model, task)
                 if entry.check is not None:
-                    params = dict(own or {}) if entry.family == "ngram" else {**(raw.get("training") or {}), **(own or {})}
+                    params = {**(raw.get("training") or {}), **(own or {})} if entry.trains else dict(own or {})
                     entry.check(task, params, raw.get("device", "cpu"))
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")

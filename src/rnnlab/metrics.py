@@ -11,15 +11,6 @@ import numpy as np
 TIDY_COLUMNS = ("task", "corpus", "model", "seed", "split", "metric", "value")
 
 
-FAMILY_ORDER = ("ngram", "window", "rnn", "lstm", "bilstm")
-
-
-def model_sort_key(model: str) -> tuple[int, str]:
-    """Order models as the lecture does: n-grams, window, RNN, LSTM, BiLSTM; variants after their base."""
-    family = model.split("-")[0]
-    return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), model)
-
-
 def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
     if len(gold) != len(pred) or not gold:
         raise ValueError("accuracy needs two non-empty sequences of equal length")

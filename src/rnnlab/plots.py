@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .io import write_text  # noqa: E402
-from .metrics import model_sort_key  # noqa: E402
+from .models.registry import model_sort_key  # noqa: E402
 
 FORMATS = ("png", "pdf", "svg")
 

@@ -87,7 +87,7 @@ class Plan:
         from .models.registry import get_model
 
         return [f"results/models/{j.corpus}/{j.model}/seed{j.seed}" for j in self.cfg.jobs()
-                if get_model(j.model).family != "ngram"]
+                if get_model(j.model).trains]
 
     def metric_files(self) -> list[str]:
         return [f"results/metrics/{j.corpus}/{j.model}/seed{j.seed}.csv" for j in self.cfg.jobs()]
@@ -98,9 +98,19 @@ class Plan:
         return entry if entry is not None and entry.enabled else None
 
     def analysis_pattern(self, name: str) -> str:
-        """A wildcard regex matching exactly the corpora analysis ``name`` runs on."""
+        """A regex matching exactly the corpora analysis ``name`` runs on."""
         entry = self.analysis(name)
         return "|".join(re.escape(c) for c in entry.corpora) if entry and entry.corpora else NEVER_MATCHES
+
+    @staticmethod
+    def per_corpus_analysis_pattern() -> str:
+        """A wildcard regex matching the analyses that run per corpus (all but those over the metrics table)."""
+        return "|".join(re.escape(name) for name, a in ANALYSES.items() if a.task is not None) or NEVER_MATCHES
+
+    @staticmethod
+    def analysis_runtime(name: str) -> int:
+        """Minutes the rule of analysis ``name`` asks a cluster scheduler for."""
+        return ANALYSES[name].runtime
 
     def analysis_dirs(self) -> list[str]:
         """Output folders of every enabled analysis: results/analysis/<name>/<corpus> (or /<name>)."""
@@ -130,6 +140,9 @@ class Plan:
         """Named inputs of the rule of analysis ``name`` on ``corpus``: the processed corpus and the models."""
         if ANALYSES[name].task is None:
             return {"metrics": "results/metrics.csv"}
+        if not re.fullmatch(self.analysis_pattern(name), corpus):
+            raise ValueError(f"results/analysis/{name}/{corpus}: the {name} analysis is not configured for "
+                             f"corpus {corpus!r}; list it under analysis.{name}.corpora in the config")
         return {"corpus": f"data/processed/{corpus}", "models": self.analysis_models(name, corpus)}
 
     @staticmethod

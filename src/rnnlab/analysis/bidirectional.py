@@ -24,6 +24,7 @@ from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
+from ..models.registry import model_sort_key
 from ..plots import set_theme
 from .common import AnalysisOutput, model_meta, run_id
 from .stats import compare, phrase
@@ -33,7 +34,6 @@ ALL = "all"
 LENGTH = "length"
 # (A, B) family pairs compared level by level: what the second direction adds, what gating adds.
 PAIRS = (("bilstm", "lstm"), ("lstm", "rnn"))
-FAMILY_ORDER = ("rnn", "lstm", "bilstm")
 # Factors whose levels have a natural order; others keep their order of first appearance.
 LEVEL_ORDERS = MappingProxyType({"position": ("front", "middle", "end")})
 
@@ -75,10 +75,7 @@ def breakdown(correct: np.ndarray, factors: dict[str, Sequence[str]]) -> pd.Data
 
 
 def _model_order(models: Sequence[str]) -> list[str]:
-    def key(name: str) -> tuple[int, str]:
-        family = name.split("-")[0]
-        return (FAMILY_ORDER.index(family) if family in FAMILY_ORDER else len(FAMILY_ORDER), name)
-    return sorted(models, key=key)
+    return sorted(models, key=model_sort_key)
 
 
 def _pairs(models: Sequence[str]) -> list[tuple[str, str]]:

@@ -58,7 +58,8 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in (
         "status (diverged or not). Writes traces.csv, runs.csv, summary.json and the figure.",
         runtime=120, corpus_option=True),
     Analysis(
-        "long-distance", "lm", ("ngram", "window", "rnn", "lstm"), LongDistanceSettings, "rnnlab.analysis.long_distance", "Long-distance dependencies",
+        "long-distance", "lm", ("ngram", "window", "rnn", "lstm"), LongDistanceSettings,
+        "rnnlab.analysis.long_distance", "Long-distance dependencies",
         "Long-distance dependencies: recall of a cue word against distance, per model.",
         "On a corpus with {split}.probes.tsv: the probability of the probed word, whether it is the argmax over "
         "the vocabulary, and whether it is the argmax among the cue nouns, against the distance to its cue, for "
@@ -73,7 +74,8 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in (
         "every extra column of the split (e.g. position, construction) and by sentence-length bucket. Writes "
         "breakdown.csv, summary.json and the figure.", runtime=30),
     Analysis(
-        "significance", None, (), SignificanceSettings, "rnnlab.analysis.significance", "Significance of the differences",
+        "significance", None, (), SignificanceSettings, "rnnlab.analysis.significance",
+        "Significance of the differences",
         "Mean ± 95%% CI over seeds and paired tests between models, with sentences.",
         "Headline numbers (mean and 95% CI over seeds) and every pairwise comparison of models (paired t-test "
         "over shared seeds; one-sample test against a deterministic model's single run), each phrased as a "

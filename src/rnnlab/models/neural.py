@@ -321,7 +321,6 @@ def entries() -> list[ModelEntry]:
             train=lambda req, f=family: train_model(f, req),
             evaluate=lambda req, f=family: evaluate_model(f, req),
             description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(family, {})),
-            requires=("torch",),
             check=lambda task, params, device, f=family: check_request(f, task, params, device),
         ))
     return out

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError
 
+# The families in the lecture's order, which every figure and table follows.
 FAMILIES = ("ngram", "window", "rnn", "lstm", "bilstm")
 TASKS = ("lm", "classification", "tagging")
 
@@ -70,12 +71,19 @@ class ModelEntry:
     description: str
     # Deterministic models (counts) are trained once; their metrics carry seed 0.
     deterministic: bool = False
+    # Trained by gradient descent: takes the config's `training:` defaults and leaves a per-epoch history.
+    trains: bool = True
     # Why a task is refused, e.g. a bidirectional model cannot be a language model.
     refused: dict[str, str] = field(default_factory=dict)
-    requires: tuple[str, ...] = ()
     # check(task, params, device) raises ConfigError for hyperparameters or a device/backend
     # request that training would refuse; called at config validation, before any job runs.
     check: Callable[[str, dict[str, Any], str], None] | None = None
+
+
+def model_sort_key(model: str) -> tuple[int, str]:
+    """Order model names as the lecture does (FAMILIES); variants after their base, by name."""
+    family = model.split("-")[0]
+    return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), model)
 
 
 def _module_entries(module_name: str) -> list[ModelEntry]:

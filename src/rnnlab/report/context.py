@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
-from ..metrics import model_sort_key
+from ..models.registry import model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
