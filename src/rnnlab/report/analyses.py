@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.registry import ANALYSES, analysis_folders
 from ..analysis.stats import mean_ci
 from ..errors import RnnlabError
 
-PER_CORPUS = ("gradients", "clipping", "long-distance", "bidirectional")
 
 
 @dataclass
@@ -44,14 +44,13 @@ def read_folder(action: str, corpus: str, folder: Path) -> AnalysisResult | None
 
 
 def load_analyses(root: Path) -> dict[str, list[AnalysisResult]]:
-    """Per action, the corpora it ran on (empty list: not run); 'significance' has corpus ''."""
-    root = Path(root)
-    out: dict[str, list[AnalysisResult]] = {}
-    for action in PER_CORPUS:
-        folders = sorted(p for p in (root / action).glob("*") if p.is_dir()) if (root / action).is_dir() else []
-        out[action] = [r for r in (read_folder(action, p.name, p) for p in folders) if r is not None]
-    sig = read_folder("significance", "", root / "significance")
-    out["significance"] = [sig] if sig else []
+    """Per analysis, one result per corpus it ran on (empty list: not run); those over all corpora
+    (significance) have corpus ''."""
+    out: dict[str, list[AnalysisResult]] = {name: [] for name in ANALYSES}
+    for name, corpus, folder in analysis_folders(Path(root)):
+        result = read_folder(name, corpus or "", folder)
+        if result is not None:
+            out[name].append(result)
     return out
 
 

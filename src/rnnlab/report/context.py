@@ -15,14 +15,12 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
-from ..models.registry import model_sort_key
+from ..models.registry import TASKS, model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %"}
 TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)"}
-SECTIONS = ("results", "tagging", "gradients", "clipping", "long-distance", "bidirectional", "significance")
-TASK_ORDER = ("lm", "classification", "tagging")
 
 
 @dataclass
@@ -103,7 +101,7 @@ def result_tables(metrics: pd.DataFrame) -> list[Table]:
     tables = []
     # Only headline metrics: per-tag rows (tag_f1.<TAG>) and diagnostics never enter a results table.
     ok = metrics[metrics["metric"].isin(METRIC_LABELS)]
-    tasks = sorted(ok["task"].unique(), key=lambda t: TASK_ORDER.index(t) if t in TASK_ORDER else 99)
+    tasks = sorted(ok["task"].unique(), key=lambda t: TASKS.index(t) if t in TASKS else len(TASKS))
     for task in tasks:
         task_rows = ok[ok["task"] == task]
         summary = summarize(task_rows, ["corpus", "model", "split", "metric"])
