@@ -9,7 +9,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import rnnlab.nn as rnn_nn
-from rnnlab.nn.backends.loop import layer_weights
+from rnnlab.nn.backends.stack import layer_weights
 from rnnlab.nn.dispatch import RecurrentCall
 
 OURS = {"rnn": rnn_nn.RNN, "lstm": rnn_nn.LSTM}

@@ -28,7 +28,7 @@ from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 
 from rnnlab.nn.ops.lstm.triton_kernels import lstm_backward_kernel, lstm_forward_kernel  # noqa: E402
-from rnnlab.nn.ops.rnn.launch import Tiles, choose_tiles  # noqa: E402
+from rnnlab.nn.ops.common import Tiles, choose_tiles  # noqa: E402
 from rnnlab.nn.ops.rnn.triton_kernels import rnn_backward_kernel, rnn_forward_kernel  # noqa: E402
 
 CUOBJDUMP = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"

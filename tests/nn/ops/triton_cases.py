@@ -26,7 +26,8 @@ import torch  # noqa: E402
 import rnnlab.nn as rnn_nn  # noqa: E402
 from rnnlab.nn.backends.triton import TritonBackendError  # noqa: E402
 from rnnlab.nn.ops.lstm.launch import lstm_backward, lstm_forward  # noqa: E402
-from rnnlab.nn.ops.rnn.launch import POISON_ENV, Tiles, new_buffer, rnn_backward, rnn_forward  # noqa: E402
+from rnnlab.nn.ops.common import POISON_ENV, Tiles, new_buffer  # noqa: E402
+from rnnlab.nn.ops.rnn.launch import rnn_backward, rnn_forward  # noqa: E402
 
 # Largest relative error allowed: max |actual − expected| / max |expected| per tensor.
 RTOL = 1e-5

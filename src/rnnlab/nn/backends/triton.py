@@ -13,13 +13,12 @@ import os
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from ...errors import RnnlabError
 from ..dispatch import RecurrentCall, RecurrentResult
 from ..ops.layer import LayerWeights
-from .loop import layer_weights
+from .stack import stack_layers
 
 # (x (T, B, I), initial states, weights, reverse) -> (output (T, B, H), final states)
 TritonLayer = Callable[[Tensor, tuple[Tensor, ...], LayerWeights, bool], tuple[Tensor, tuple[Tensor, ...]]]
@@ -81,7 +80,7 @@ def load_layer(cell: str, device_kind: str) -> TritonLayer:
         )
     module, name = LAYERS[cell]
     layer: TritonLayer = getattr(importlib.import_module(module), name)
-    from ..ops.rnn.launch import is_interpreted
+    from ..ops.common import is_interpreted
 
     if device_kind == "cpu" and not is_interpreted():
         raise TritonBackendError(
@@ -100,25 +99,13 @@ def run_layers(call: RecurrentCall, cell: str) -> RecurrentResult:
     """
     check_call(call)
     layer_op = load_layer(cell, call.x.device.type)
-    x = call.x  # (T, B, I)
-    finals: list[list[Tensor]] = [[] for _ in call.hx]
-    for layer in range(call.num_layers):
-        outputs: list[Tensor] = []
-        for direction in range(call.num_directions):
-            index = layer * call.num_directions + direction
-            output, final = layer_op(
-                x,
-                tuple(state[index] for state in call.hx),
-                layer_weights(call, layer, direction),
-                direction == 1,
-            )
-            outputs.append(output)  # (T, B, H)
-            for collected, state in zip(finals, final):
-                collected.append(state)
-        x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)  # (T, B, D*H)
-        if call.training and call.dropout > 0 and layer < call.num_layers - 1:
-            x = F.dropout(x, p=call.dropout, training=True)
-    return RecurrentResult(output=x, hidden=tuple(torch.stack(collected) for collected in finals))
+
+    def run(x: Tensor, states: tuple[Tensor, ...], weights: LayerWeights, reverse: bool):
+        output, final = layer_op(x, states, weights, reverse)
+        return output, final, None  # (T, B, H)
+
+    x, hidden, _ = stack_layers(call, call.x, run)  # from (T, B, I)
+    return RecurrentResult(output=x, hidden=hidden)
 
 
 class TritonBackend:

@@ -1,4 +1,4 @@
-"""Launchers of the LSTM kernels (tiles, precision and buffers as for the tanh RNN)."""
+"""Launchers of the LSTM kernels (tiles, precision and buffers from ``ops/common.py``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..rnn.launch import (
-    Tiles,
-    ceil_div,
-    check_offsets,
-    choose_tiles,
-    dot_precision,
-    new_buffer,
-    state_rows,
-)
+from ..common import Tiles, ceil_div, check_offsets, choose_tiles, dot_precision, new_buffer, state_rows
 from .triton_kernels import lstm_backward_kernel, lstm_forward_kernel
 
 
