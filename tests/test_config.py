@@ -125,7 +125,7 @@ def test_gpu_request_without_gpu_is_refused(raw, monkeypatch):
 
 def test_triton_backend_on_cpu_is_refused(raw, monkeypatch):
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
-    raw["training"]["backend"] = "triton"
+    raw["backend"] = "triton"
     with pytest.raises(ConfigError, match="backend 'triton'"):
         from_dict(raw)
 

@@ -101,6 +101,7 @@ class Config:
     preset: str
     seeds: tuple[int, ...]
     device: str
+    backend: str | None  # the recurrent backend of every job; None: the device's default
     threads: int
     download: DownloadConfig
     vocab: VocabConfig
@@ -177,7 +178,7 @@ def _check_semantics(raw: dict[str, Any], source: str) -> None:
                 entry = get_model(model, task)
                 if entry.check is not None:
                     params = {**(raw.get("training") or {}), **(own or {})} if entry.trains else dict(own or {})
-                    entry.check(task, params, raw.get("device", "cpu"))
+                    entry.check(task, params, raw.get("device", "cpu"), raw.get("backend"))
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")
     problems += _analysis_problems(raw)
@@ -256,6 +257,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         preset=raw["preset"],
         seeds=tuple(raw["seeds"]),
         device=raw.get("device", "cpu"),
+        backend=raw.get("backend"),
         threads=raw.get("threads", 1),
         download=DownloadConfig(**(raw.get("download") or {})),
         vocab=vocab,

@@ -102,7 +102,7 @@ def _cmd_curves(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(args.model_dir),
-                      task=args.task, seed=args.seed, device=args.device)
+                      task=args.task, seed=args.seed, device=args.device, backend=args.backend)
     frame = evaluate_to_csv(req, args.model, Path(args.out))
     print(frame[list(TIDY_COLUMNS)].to_string(index=False))
     return 0
@@ -132,6 +132,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", required=True, help="Folder written by `rnnlab train`.")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--backend", default=None,
+                   help="Recurrent backend (default: the one training recorded, if it runs on --device).")
     p.add_argument("--out", required=True, help="CSV file for the rows.")
     p.set_defaults(func=_cmd_evaluate)
     c = sub.add_parser("collect", help="Concatenate per-model rows into results/metrics.csv (+ JSON headline).",

@@ -60,7 +60,6 @@ class TrainConfig:
     clip: float | None = 1.0  # max global gradient norm
     patience: int | None = 3  # stop after this many epochs in a row without a better validation loss
     max_batches: int | None = None  # cap on batches per epoch (quick runs)
-    backend: str | None = None  # recurrent backend; None: rnnlab.nn.default_backend(device)
     checkpoint_minutes: float | None = 10.0  # also checkpoint mid-epoch this often
     checkpoint_every_batches: int | None = None  # also checkpoint mid-epoch every N batches
     log_every: int = 50  # batches between progress updates (one device sync each)

@@ -79,6 +79,10 @@ class Plan:
             args += ["--raw", f"data/raw/{corpus}"]
         return " ".join(shlex.quote(a) for a in args)
 
+    def backend_option(self) -> str:
+        """``--backend NAME`` for the train and evaluate rules when the config names one, else nothing."""
+        return f"--backend {shlex.quote(self.cfg.backend)}" if self.cfg.backend else ""
+
     def processed_dirs(self) -> list[str]:
         return [f"data/processed/{c}" for c in self.used_corpora()]
 

@@ -66,12 +66,27 @@ def test_unknown_parameter_is_named_with_the_valid_ones():
     ({"tie": 1}, "'tie' must be bool"),
     ({"clip": "off"}, "'clip' must be float or null"),
     ({"epochs": True}, "'epochs' must be int"),
-    ({"backend": "cudnn-magic"}, "unknown backend 'cudnn-magic'; registered backends: .*torch"),
+    ({"backend": "torch"}, "'backend' is a run-time setting, not a hyperparameter: set it at the top level"),
 ])
 def test_bad_parameter_values(tmp_path, params, match):
     corpus = write_corpus(tmp_path / "c", "lm")
     with pytest.raises(ConfigError, match=match):
         neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, {**TINY, **params}))
+
+
+def test_unknown_backend_is_refused_where_the_device_is_resolved(tmp_path):
+    corpus = write_corpus(tmp_path / "c", "lm")
+    with pytest.raises(ConfigError, match="unknown backend 'cudnn-magic'; registered backends: .*torch"):
+        neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend="cudnn-magic"))
+
+
+def test_evaluation_uses_the_backend_training_recorded(tmp_path):
+    corpus = write_corpus(tmp_path / "c", "lm")
+    neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend="loop"))
+    _, model, meta, _ = neural.load_trained(tmp_path / "out", torch.device("cpu"))
+    assert meta["backend"] == "loop" and model.rnn.backend == "loop"
+    _, model, _, _ = neural.load_trained(tmp_path / "out", torch.device("cpu"), backend="torch")
+    assert model.rnn.backend == "torch"
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")

@@ -10,6 +10,7 @@ rule train_model:
         task=lambda w: PLAN.task_of(w.corpus),
         hp=lambda w: json.dumps(CFG.model_params(PLAN.task_of(w.corpus), w.model), sort_keys=True),
         device=CFG.device,
+        backend=PLAN.backend_option(),
         checkpoints="results/checkpoints/{corpus}/{model}/seed{seed}",
     threads: CFG.threads
     conda:
@@ -24,7 +25,7 @@ rule train_model:
     shell:
         "rnnlab train --model {wildcards.model} --task {params.task} --corpus {wildcards.corpus}"
         " --corpus-dir {input.corpus} --out {output} --seed {wildcards.seed}"
-        " --params-json {params.hp:q} --device {params.device}"
+        " --params-json {params.hp:q} --device {params.device} {params.backend}"
         " --checkpoint-dir {params.checkpoints} --threads {threads} > {log} 2>&1"
 
 
@@ -37,6 +38,7 @@ rule evaluate_model:
     params:
         task=lambda w: PLAN.task_of(w.corpus),
         device=CFG.device,
+        backend=PLAN.backend_option(),
     conda:
         "../envs/rnnlab.yaml"
     log:
@@ -49,7 +51,7 @@ rule evaluate_model:
     shell:
         "rnnlab evaluate --model {wildcards.model} --task {params.task} --corpus {wildcards.corpus}"
         " --corpus-dir {input.corpus} --model-dir {input.model} --seed {wildcards.seed}"
-        " --device {params.device} --out {output} > {log} 2>&1"
+        " --device {params.device} {params.backend} --out {output} > {log} 2>&1"
 
 
 rule collect_metrics:

@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="Random seed (default 0).")
     p.add_argument("--params-json", help="Hyperparameters as a JSON object; unknown keys are refused.")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (neural models only).")
-    p.add_argument("--backend", default=None, help="Recurrent backend: loop, torch (default: per device).")
+    p.add_argument("--backend", default=None,
+                   help="Recurrent backend, one of the registered ones (loop, torch, triton where installed; "
+                        "default: triton on CUDA where installed, torch otherwise).")
     p.add_argument("--checkpoint-dir", help="Folder for resumable checkpoints (neural models).")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")
     p.set_defaults(func=_cmd_train)

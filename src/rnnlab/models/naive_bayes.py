@@ -162,7 +162,7 @@ def _evaluate(req: EvalRequest, name: str) -> MetricRows:
     return [{**r, **extra, "backend": "numpy", "device": "cpu", "status": "completed"} for r in rows]
 
 
-def _check(task: str, params: dict[str, Any], device: str) -> None:
+def _check(task: str, params: dict[str, Any], device: str, backend: str | None) -> None:
     NBParams.from_dict({k: v for k, v in params.items() if k != "svm"})
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import random
 import types
 import typing
@@ -30,6 +29,7 @@ from ..data.processed import available_splits, read_labels, split_path
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
 from ..nn import available_backends, default_backend
+from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
 from .classifier import ClassificationObjective, ClassifierConfig, RNNClassifier, predict_logits
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
@@ -206,6 +206,9 @@ def parse_params(name: str, task: str, params: Mapping[str, Any]) -> tuple[Any, 
     model_keys = {f.name for f in fields(spec.config)}
     train_keys = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(params) - model_keys - train_keys)
+    if "backend" in unknown:
+        raise ConfigError("'backend' is a run-time setting, not a hyperparameter: set it at the top level of the "
+                          "config (backend: torch, beside device) or pass --backend to rnnlab train")
     if unknown:
         raise ConfigError(f"unknown parameter {unknown[0]!r} for model {name!r} on task {task!r}; "
                           f"valid parameters: {', '.join(sorted(model_keys | train_keys))}")
@@ -226,22 +229,24 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def resolve_backend(requested: str | None, device: torch.device) -> str:
-    backend = requested or default_backend(device)
-    if backend not in available_backends():
-        raise ConfigError(f"unknown backend {backend!r}; registered backends: {', '.join(available_backends())}")
-    return backend
-
-
-def check_request(name: str, task: str, params: Mapping[str, Any], device: str) -> None:
-    """Refuse, before training, what training would refuse: bad params, a missing GPU or backend."""
-    _, train_cfg = parse_params(name, task, params)
+def resolve_runtime(device: str, backend: str | None) -> tuple[torch.device, str]:
+    """The device and recurrent backend a job runs on, checked once, here: ``backend`` None takes the
+    device's default (triton on CUDA where installed, torch otherwise)."""
     resolved = resolve_device(device)
-    backend = resolve_backend(train_cfg.backend, resolved)
-    if backend == "triton" and resolved.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
-        raise ConfigError(f"model {name!r} asks for backend 'triton' but trains on {resolved.type}: the Triton "
-                          "kernels need a CUDA GPU (set device: cuda on a GPU machine) or TRITON_INTERPRET=1 "
-                          "for the slow CPU interpreter; use backend: torch or loop on the CPU")
+    name = backend or default_backend(resolved)
+    if name not in available_backends():
+        raise ConfigError(f"unknown backend {name!r}; registered backends: {', '.join(available_backends())}")
+    if name == "triton" and resolved.type != "cuda" and not interpreter_requested():
+        raise ConfigError(f"the run asks for backend 'triton' but runs on {resolved.type}: the Triton kernels need "
+                          "a CUDA GPU (set device: cuda on a GPU machine) or TRITON_INTERPRET=1 for the slow CPU "
+                          "interpreter; use backend: torch or loop on the CPU")
+    return resolved, name
+
+
+def check_request(name: str, task: str, params: Mapping[str, Any], device: str, backend: str | None) -> None:
+    """Refuse, before training, what training would refuse: bad params, a missing GPU or backend."""
+    parse_params(name, task, params)
+    resolve_runtime(device, backend)
 
 
 def _file_digest(paths: list[Path]) -> str:
@@ -256,8 +261,7 @@ def _file_digest(paths: list[Path]) -> str:
 def train_model(name: str, req: TrainRequest) -> None:
     spec = SPECS[(name, req.task)]
     model_cfg, train_cfg = parse_params(name, req.task, req.params)
-    device = resolve_device(req.device)
-    backend = resolve_backend(train_cfg.backend or req.backend, device)
+    device, backend = resolve_runtime(req.device, req.backend)
     data = spec.load(req.corpus_dir, ("train", "valid"))
     random.seed(req.seed)
     np.random.seed(req.seed)
@@ -275,14 +279,28 @@ def train_model(name: str, req: TrainRequest) -> None:
         status_extra={"model": name, "backend": backend, "device": str(device), "seed": req.seed})
 
 
-def load_trained(model_dir: Path, device: torch.device) -> tuple[Spec, nn.Module, dict[str, Any], TrainConfig]:
-    """The network saved in ``model_dir`` (on ``device``), its spec, metadata and training config."""
+def load_trained(model_dir: Path, device: torch.device,
+                 backend: str | None = None) -> tuple[Spec, nn.Module, dict[str, Any], TrainConfig]:
+    """The network saved in ``model_dir`` (on ``device``), its spec, metadata and training config.
+
+    It runs on ``backend``, else on the backend training recorded, else (that one cannot run on
+    ``device``, e.g. triton trained on a GPU and read on a CPU) on the device's default."""
     meta = read_json(Path(model_dir) / "model.json")
     spec = SPECS[(meta["family"], meta["task"])]
     cfg = spec.config(**meta["config"])
-    model = spec.build(cfg, meta["vocab_size"], len(meta["labels"]), default_backend(device))
+    _, backend = resolve_runtime(str(device), backend or _recorded_backend(meta, device))
+    model = spec.build(cfg, meta["vocab_size"], len(meta["labels"]), backend)
     model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
-    return spec, model.to(device), meta, TrainConfig(**meta["train"])
+    known = {f.name for f in fields(TrainConfig)}
+    return spec, model.to(device), meta, TrainConfig(**{k: v for k, v in meta["train"].items() if k in known})
+
+
+def _recorded_backend(meta: Mapping[str, Any], device: torch.device) -> str | None:
+    """The backend training recorded, if it can run on ``device``; else None (the device's default)."""
+    try:
+        return resolve_runtime(str(device), meta.get("backend"))[1]
+    except ConfigError:
+        return None
 
 
 def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
@@ -300,7 +318,7 @@ def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
         return [metrics.row(req.task, req.corpus, name, req.seed, split, metric, math.nan, **extra)
                 for split in splits for metric in spec.metric_names]
     device = resolve_device(req.device)
-    spec, model, meta, train_cfg = load_trained(req.model_dir, device)
+    spec, model, meta, train_cfg = load_trained(req.model_dir, device, req.backend)
     data = spec.load(req.corpus_dir, splits)
     if len(data.vocab) != meta["vocab_size"] or list(data.labels) != meta["labels"]:
         raise CorpusError(f"{req.corpus_dir}: vocabulary or labels differ from those {req.model_dir} was trained "
@@ -321,6 +339,6 @@ def entries() -> list[ModelEntry]:
             train=lambda req, f=family: train_model(f, req),
             evaluate=lambda req, f=family: evaluate_model(f, req),
             description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(family, {})),
-            check=lambda task, params, device, f=family: check_request(f, task, params, device),
+            check=lambda task, params, device, backend, f=family: check_request(f, task, params, device, backend),
         ))
     return out

@@ -20,7 +20,7 @@ from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 ORDERS = (1, 2, 3, 4, 5)
 
 
-def _check(task: str, params: dict, device: str) -> None:
+def _check(task: str, params: dict, device: str, backend: str | None) -> None:
     unknown = sorted(set(params) - {"discount_fallback"})
     if unknown:
         raise ConfigError(f"unknown n-gram LM parameter(s) {unknown}; valid: ['discount_fallback']")

@@ -242,5 +242,5 @@ def evaluate(name: str, req: EvalRequest) -> MetricRows:
 def entries() -> list[ModelEntry]:
     return [ModelEntry(name, "ngram", ("tagging",), lambda r, n=name: train(n, r), lambda r, n=name: evaluate(n, r),
                        kind.description, deterministic=True, trains=False,
-                       check=lambda task, params, device, n=name: parse_params(n, params))
+                       check=lambda task, params, device, backend, n=name: parse_params(n, params))
             for name, kind in KINDS.items()]

@@ -56,6 +56,7 @@ class EvalRequest:
     seed: int
     splits: tuple[str, ...] = ("valid", "test")
     device: str = "cpu"
+    backend: str | None = None  # None: the backend training recorded
 
 
 MetricRows = list[dict[str, Any]]
@@ -75,9 +76,9 @@ class ModelEntry:
     trains: bool = True
     # Why a task is refused, e.g. a bidirectional model cannot be a language model.
     refused: dict[str, str] = field(default_factory=dict)
-    # check(task, params, device) raises ConfigError for hyperparameters or a device/backend
+    # check(task, params, device, backend) raises ConfigError for hyperparameters or a device/backend
     # request that training would refuse; called at config validation, before any job runs.
-    check: Callable[[str, dict[str, Any], str], None] | None = None
+    check: Callable[[str, dict[str, Any], str, str | None], None] | None = None
 
 
 def model_sort_key(model: str) -> tuple[int, str]:

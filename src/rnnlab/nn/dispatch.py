@@ -8,6 +8,8 @@ methods registered under a name; the modules need no change.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from typing import Iterable, Protocol, Sequence
 
@@ -126,3 +128,9 @@ class BackendRegistry:
 
     def supporting_steps(self) -> Sequence[str]:
         return [name for name, backend in self._backends.items() if backend.supports_steps]
+
+
+def interpreter_requested() -> bool:
+    """TRITON_INTERPRET=1: Triton kernels run on CPU tensors through Triton's (slow) interpreter. It
+    must be set before triton is first imported, so it is read from the environment, not set here."""
+    return os.environ.get("TRITON_INTERPRET") == "1"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import os
 from typing import Callable
 
 import torch
 from torch import Tensor
 
 from ...errors import RnnlabError
-from ..dispatch import RecurrentCall, RecurrentResult
+from ..dispatch import RecurrentCall, RecurrentResult, interpreter_requested
 from ..ops.layer import LayerWeights
 from .stack import stack_layers
 
@@ -48,8 +47,7 @@ def check_call(call: RecurrentCall) -> None:
             f"backend 'triton' needs the triton package, which is not installed; {INSTALL_HINT}"
         )
     kind = call.x.device.type
-    interpret = os.environ.get("TRITON_INTERPRET") == "1"
-    if kind != "cuda" and not (kind == "cpu" and interpret):
+    if kind != "cuda" and not (kind == "cpu" and interpreter_requested()):
         raise TritonBackendError(
             f"backend 'triton' needs CUDA tensors (got {kind} tensors), or TRITON_INTERPRET=1 in the "
             "environment before triton is first imported to run on the CPU interpreter (slow, for "
