@@ -27,7 +27,7 @@ def _check(task: str, params: dict, device: str, backend: str | None) -> None:
 
 
 def _train(req: TrainRequest, order: int) -> None:
-    _check(req.task, req.params, req.device)
+    _check(req.task, req.params, req.device, req.backend)
     fallback = tuple(req.params.get("discount_fallback", (0.5, 1.0, 1.5)))
     req.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
