@@ -13,15 +13,10 @@ from rnnlab.io import atomic_dir, atomic_path, make_dir, write_json
 
 
 @pytest.fixture
-def umask():
-    """Set a umask for one test and restore the previous one."""
+def restore_umask():
+    """Give the umask back after a test that sets its own."""
     previous = os.umask(0o022)
-    os.umask(previous)
-
-    def set_mask(mask: int) -> None:
-        os.umask(mask)
-
-    yield set_mask
+    yield
     os.umask(previous)
 
 
@@ -29,9 +24,10 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])
-def test_outputs_get_the_modes_of_the_umask(tmp_path, umask, mask, file_mode, dir_mode):
-    umask(mask)
+@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)],
+                         ids=["umask-022", "umask-027"])
+def test_outputs_get_the_modes_of_the_umask(tmp_path, restore_umask, mask, file_mode, dir_mode):
+    os.umask(mask)
     with atomic_path(tmp_path / "metrics.csv") as tmp:
         tmp.write_text("a\n")
     write_json(tmp_path / "stats.json", {"a": 1})
