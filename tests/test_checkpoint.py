@@ -4,6 +4,7 @@ import random
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from rnnlab import checkpoint
 
@@ -81,6 +82,24 @@ def test_missing_or_corrupt_checkpoint_reads_as_none(tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     assert checkpoint.load(bad) is None
+
+
+@pytest.mark.parametrize("content", [b"\x10\x00\x00\x00\x00\x00\x00\x00{not json", b"", b"\x00" * 3])
+def test_corrupt_checkpoint_is_reported_and_moved_aside(tmp_path, capsys, content):
+    bad = tmp_path / "checkpoint.safetensors"
+    bad.write_bytes(content)
+    assert checkpoint.load(bad) is None
+    err = capsys.readouterr().err
+    assert f"unreadable checkpoint {bad}: " in err and "; starting afresh" in err
+    assert f"kept as {bad}.corrupt" in err
+    assert not bad.exists() and (tmp_path / "checkpoint.safetensors.corrupt").read_bytes() == content
+
+
+def test_checkpoint_without_its_skeleton_is_reported(tmp_path, capsys):
+    path = tmp_path / "c.safetensors"
+    save_file({"x": torch.zeros(1)}, str(path))
+    assert checkpoint.load(path) is None
+    assert "unreadable checkpoint" in capsys.readouterr().err and (tmp_path / "c.safetensors.corrupt").exists()
 
 
 def test_failed_save_keeps_previous_checkpoint(tmp_path):

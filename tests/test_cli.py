@@ -24,3 +24,18 @@ def test_single_command_parser_holds_only_its_module():
     parser = build_parser("ngram")
     sub = next(a for a in parser._actions if a.dest == "command")
     assert "ngram" in sub.choices and "train" not in sub.choices
+
+
+@pytest.mark.parametrize("command", [
+    ["generate", "synthetic-lm"],
+    ["prepare", "--task", "lm", "--tokenizer", "whitespace", "--train", "{raw}", "--valid", "{raw}", "--test", "{raw}"],
+])
+def test_unwritable_output_folder_is_one_clear_error(tmp_path, capsys, command):
+    raw = tmp_path / "raw.txt"
+    raw.write_text("a b c\n")
+    out = raw / "processed" / "c"  # a folder under a regular file cannot be made, even by root
+    code = main([arg.format(raw=raw) for arg in command] + ["--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == (f"error: cannot create output folder {out.parent}: Not a directory; "
+                           "choose a writable output folder")

@@ -2,6 +2,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from rnnlab import checkpoint
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.models import neural
 from rnnlab.models.registry import TrainRequest
 from rnnlab.train import CHECKPOINT, TrainConfig, parameter_group
@@ -287,3 +288,52 @@ def test_bilstm_classifier_records_reverse_layers(tmp_path):
     neural.train_model("bilstm", request(corpus, out, "classification", {**TINY_CLS, "epochs": 1}))
     with np.load(out / "steps.npz") as steps:
         assert {"grad_norm.embedding", "grad_norm.l0", "grad_norm.l0_reverse", "grad_norm.output"} <= set(steps.files)
+
+
+def test_interrupt_says_the_checkpoint_is_kept_and_a_rerun_resumes(lm_corpus, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "run"
+    real_save = checkpoint.save
+
+    def interrupt_after_save(path, state):
+        real_save(path, state)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", interrupt_after_save)
+    with pytest.raises(KeyboardInterrupt):
+        neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
+    assert capsys.readouterr().err.strip().endswith(
+        f"training interrupted: the checkpoint {out / CHECKPOINT} is kept; rerun the same command to resume from it")
+    monkeypatch.setattr(checkpoint, "save", real_save)
+    neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
+    assert f"resuming from {out / CHECKPOINT} at epoch 2" in capsys.readouterr().err
+
+
+def test_interrupt_before_the_first_checkpoint_says_a_rerun_starts_afresh(lm_corpus, tmp_path, monkeypatch, capsys):
+    def interrupt(path, state):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checkpoint, "save", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        neural.train_model("rnn", request(lm_corpus, tmp_path / "run", "lm", {**TINY_LM, "epochs": 1}))
+    assert capsys.readouterr().err.strip().endswith(
+        "training interrupted before its first checkpoint; a rerun starts from the beginning")
+
+
+def test_corrupt_checkpoint_is_reported_and_training_starts_afresh(lm_corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / CHECKPOINT).write_bytes(b"not a checkpoint")
+    neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 1}))
+    err = capsys.readouterr().err
+    assert f"unreadable checkpoint {out / CHECKPOINT}: " in err and "; starting afresh" in err
+    assert (out / (CHECKPOINT + ".corrupt")).read_bytes() == b"not a checkpoint"
+    neural.train_model("rnn", request(lm_corpus, tmp_path / "fresh", "lm", {**TINY_LM, "epochs": 1}))
+    assert outcome(out) == outcome(tmp_path / "fresh")
+
+
+def test_unwritable_output_folder_is_one_clear_error(lm_corpus, tmp_path):
+    blocker = tmp_path / "file.txt"  # a folder under a regular file cannot be made, even by root
+    blocker.write_text("x")
+    message = f"cannot create output folder {blocker / 'run'}: Not a directory; choose a writable output folder"
+    with pytest.raises(RnnlabError, match=f"^{re.escape(message)}$"):
+        neural.train_model("rnn", request(lm_corpus, blocker / "run", "lm", {**TINY_LM, "epochs": 1}))

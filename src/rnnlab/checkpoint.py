@@ -14,6 +14,7 @@ import io
 import json
 import math
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,17 +107,34 @@ def save(path: Path, state: dict[str, Any]) -> None:
 
 
 def load(path: Path) -> dict[str, Any] | None:
-    """The state saved at ``path``; None when there is none or it cannot be read."""
+    """The state saved at ``path``; None when there is none, or when it cannot be read.
+
+    An unreadable checkpoint is reported and moved aside to ``<name>.corrupt`` (for inspection),
+    so that a run which starts afresh because of it does so visibly.
+    """
     if not path.exists():
         return None
     try:
         with safe_open(str(path), framework="pt", device="cpu") as fh:
             meta = fh.metadata() or {}
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
-        skeleton = json.loads(meta[META_KEY])
-    except (SafetensorError, OSError, KeyError, ValueError):
-        return None
-    return unpack(skeleton, tensors)
+        return unpack(json.loads(meta[META_KEY]), tensors)
+    except KeyError as exc:
+        _set_aside(path, f"missing entry {exc}")
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+        _set_aside(path, str(exc) or type(exc).__name__)
+    return None
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    corrupt = path.with_name(path.name + ".corrupt")
+    try:
+        path.replace(corrupt)
+    except OSError as exc:
+        kept = f"it could not be moved aside ({exc.strerror})"
+    else:
+        kept = f"kept as {corrupt}"
+    print(f"unreadable checkpoint {path}: {reason}; starting afresh ({kept})", file=sys.stderr)
 
 
 def _json_safe(value: Any) -> Any:

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from . import checkpoint
 from .errors import ConfigError
+from .io import make_dir
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -279,8 +280,21 @@ class _Run:
         self.last_save = time.monotonic()
 
     def run(self) -> dict[str, Any]:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(self.out_dir)
         (self.out_dir / "status.json").unlink(missing_ok=True)
+        try:
+            return self._run()
+        except KeyboardInterrupt:
+            print(self._interrupted_message(), file=sys.stderr)
+            raise
+
+    def _interrupted_message(self) -> str:
+        if self.checkpoint_path.exists():
+            return (f"training interrupted: the checkpoint {self.checkpoint_path} is kept; "
+                    "rerun the same command to resume from it")
+        return "training interrupted before its first checkpoint; a rerun starts from the beginning"
+
+    def _run(self) -> dict[str, Any]:
         self._resume()
         self.mark = time.perf_counter()
         for epoch in range(self.progress.epoch, self.cfg.epochs):

@@ -74,3 +74,20 @@ def test_prepare_tagging_keeps_forms_and_checks_tags(tmp_path: Path):
     write_conllu(valid, [TaggedSentence(("a", "dog"), ("DET", "VERB"), (False, False))])
     with pytest.raises(CorpusError, match=r"valid\.conllu:1: tag 'VERB' is not one of DET, NOUN"):
         prepare_corpus({"train": train, "valid": valid}, "tagging", tmp_path / "out2", "whitespace")
+
+
+def test_non_utf8_byte_names_file_and_line(tmp_path: Path):
+    path = tmp_path / "latin1.conllu"
+    path.write_bytes("1\tI\t_\tPRON\t_\t_\t_\t_\t_\t_\n\n1\tcaf\u00e9\t_\tNOUN\t_\t_\t_\t_\t_\t_\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match=r"latin1\.conllu:3: not valid UTF-8 .*re-encode the file as UTF-8"):
+        read_conllu(path)
+
+
+def test_a_folder_given_as_a_split_is_an_input_error(tmp_path: Path):
+    train = tmp_path / "train.conllu"
+    write_conllu(train, [TaggedSentence(("the", "dog"), ("DET", "NOUN"), (False, False))])
+    folder = tmp_path / "my-tags"
+    folder.mkdir()
+    with pytest.raises(CorpusError, match=r"my-tags: is a folder, not a regular file; name the corpus file inside it"):
+        prepare_corpus({"train": train, "valid": folder}, "tagging", tmp_path / "out", "whitespace")
+    assert not (tmp_path / "out").exists()

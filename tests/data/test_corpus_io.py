@@ -30,7 +30,7 @@ def test_missing_file(tmp_path):
 
 
 def test_folder_instead_of_file(tmp_path):
-    with pytest.raises(CorpusError, match="not a regular file"):
+    with pytest.raises(CorpusError, match="is a folder, not a regular file; name the corpus file inside it"):
         read_text_lines(tmp_path)
 
 

@@ -20,6 +20,7 @@ import conllu
 from conllu.exceptions import ParseException
 
 from ..errors import CorpusError
+from .corpus_io import iter_decoded_lines
 
 FIELDS = 10
 RIGHT_CONTEXT = "RightContext"
@@ -40,26 +41,21 @@ class TaggedSentence:
 
 
 def _blocks(path: Path) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, lines) of each sentence block; blank lines separate blocks."""
-    try:
-        fh = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise CorpusError(f"{path}: file not found; check the corpus files (train, valid, test)") from None
-    with fh:
-        start, lines = 0, []
-        try:
-            for lineno, raw in enumerate(fh, start=1):
-                line = raw.rstrip("\r\n")
-                if line.strip():
-                    start = start or lineno
-                    lines.append(line)
-                elif lines:
-                    yield start, lines
-                    start, lines = 0, []
-        except UnicodeDecodeError as exc:
-            raise CorpusError(f"{path}: not UTF-8 text (byte {exc.start + 1} of a line); save it as UTF-8") from None
-        if lines:
+    """(first line number, lines) of each sentence block; blank lines separate blocks.
+
+    The lines come from ``corpus_io``, which checks that ``path`` is a file and decodes it line
+    by line, so a non-UTF-8 byte is reported with its line.
+    """
+    start, lines = 0, []
+    for lineno, line in iter_decoded_lines(path):
+        if line.strip():
+            start = start or lineno
+            lines.append(line)
+        elif lines:
             yield start, lines
+            start, lines = 0, []
+    if lines:
+        yield start, lines
 
 
 def _check_fields(path: Path, start: int, lines: list[str]) -> None:

@@ -66,8 +66,12 @@ class Probe:
 
 
 def _check_file(path: Path) -> None:
+    """A corpus input must be an existing regular file; checked before it is opened, so that a
+    folder is reported as a wrong input rather than as an I/O error."""
     if not path.exists():
         raise CorpusError(f"{path}: file not found; check the path or create the file")
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a folder, not a regular file; name the corpus file inside it")
     if not path.is_file():
         raise CorpusError(f"{path}: is not a regular file; name a corpus file, not a folder")
 

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from ..data.processed import available_splits, read_classification_split, read_labels
 from ..errors import ConfigError
-from ..io import atomic_path, write_json
+from ..io import atomic_path, make_dir, write_json
 from ..metrics import classification_rows
 from .registry import EvalRequest, ModelEntry, MetricRows, TrainRequest
 
@@ -143,7 +143,7 @@ def _train(req: TrainRequest, svm: bool) -> None:
     train = read_classification_split(req.corpus_dir, "train")
     model = NaiveBayesClassifier.fit(train.sentences, train.labels, read_labels(req.corpus_dir), params)
     seconds = time.perf_counter() - start
-    req.out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(req.out_dir)
     model.save(req.out_dir)
     write_json(req.out_dir / "status.json", {"status": "completed", "train_seconds": seconds,
                                               "params": int(model.weights.size + model.bias.size),

@@ -12,7 +12,7 @@ from functools import partial
 
 from ..data.processed import available_splits, split_path
 from ..errors import ConfigError
-from ..io import write_json
+from ..io import make_dir, write_json
 from ..metrics import row
 from ..ngram import ArpaModel, fit_arpa
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
@@ -29,7 +29,7 @@ def _check(task: str, params: dict, device: str, backend: str | None) -> None:
 def _train(req: TrainRequest, order: int) -> None:
     _check(req.task, req.params, req.device, req.backend)
     fallback = tuple(req.params.get("discount_fallback", (0.5, 1.0, 1.5)))
-    req.out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(req.out_dir)
     start = time.perf_counter()
     stats = fit_arpa(split_path(req.corpus_dir, "lm", "train"), order, req.out_dir / "model.arpa",
                      discount_fallback=fallback)

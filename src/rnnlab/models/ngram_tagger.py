@@ -22,7 +22,7 @@ import numpy as np
 from ..data.conllu_io import TaggedSentence, read_conllu
 from ..data.processed import available_splits, read_labels, read_vocab, split_path
 from ..errors import ConfigError, RnnlabError
-from ..io import write_json
+from ..io import make_dir, write_json
 from .hmm import HMMParams, SuffixModel, transition_table, viterbi
 from .params import require_positive
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
@@ -214,7 +214,7 @@ def train(name: str, req: TrainRequest) -> None:
     sentences = read_conllu(split_path(req.corpus_dir, "tagging", "train"))
     model = KINDS[name].fit(sentences, read_labels(req.corpus_dir), params)
     seconds = time.perf_counter() - start
-    req.out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(req.out_dir)
     write_json(req.out_dir / MODEL_FILE, model.to_json())
     tokens = sum(len(s.words) for s in sentences)
     write_json(req.out_dir / "status.json", {"status": "completed", "train_seconds": seconds,

@@ -1,0 +1,48 @@
+"""`rnnlab train` for the count-based models: an output folder that cannot be made is one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.data.conllu_io import TaggedSentence, write_conllu
+
+
+def _lm_corpus(path: Path) -> Path:
+    path.mkdir()
+    (path / "train.txt").write_text("a b c\nb c a\nc a b\n" * 4, encoding="utf-8")
+    return path
+
+
+def _classification_corpus(path: Path) -> Path:
+    path.mkdir()
+    (path / "train.tsv").write_text("sentence\tlabel\ngood film\tpos\nbad film\tneg\n", encoding="utf-8")
+    (path / "labels.json").write_text(json.dumps(["neg", "pos"]), encoding="utf-8")
+    return path
+
+
+def _tagging_corpus(path: Path) -> Path:
+    path.mkdir()
+    write_conllu(path / "train.conllu", [TaggedSentence(("the", "dog"), ("DET", "NOUN"), (False, False))])
+    (path / "labels.json").write_text(json.dumps(["DET", "NOUN"]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("model, task, corpus", [
+    ("ngram-kn3", "lm", _lm_corpus),
+    ("ngram-nb", "classification", _classification_corpus),
+    ("ngram-hmm", "tagging", _tagging_corpus),
+])
+def test_unwritable_output_folder_is_one_clear_error(tmp_path, capsys, model, task, corpus):
+    corpus_dir = corpus(tmp_path / "corpus")
+    blocker = tmp_path / "file.txt"  # a folder under a regular file cannot be made, even by root
+    blocker.write_text("x")
+    out = blocker / "models" / model
+    code = main(["train", "--model", model, "--task", task, "--corpus", "c", "--corpus-dir", str(corpus_dir),
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == f"error: cannot create output folder {out}: Not a directory; choose a writable output folder"
