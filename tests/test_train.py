@@ -170,18 +170,24 @@ def test_crash_mid_epoch_resume_is_exact_for_a_classifier(cls_corpus, tmp_path, 
     assert outcome(out) == outcome(tmp_path / "straight")
 
 
-def test_checkpoint_from_other_settings_is_not_resumed(lm_corpus, tmp_path, monkeypatch):
-    out = tmp_path / "run"
+def _interrupt_after_first_checkpoint(monkeypatch, run):
+    """Run ``run`` with a KeyboardInterrupt raised right after its first checkpoint is saved."""
     real_save = checkpoint.save
 
-    def crash_after_save(path, state):
+    def interrupt_after_save(path, state):
         real_save(path, state)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(checkpoint, "save", crash_after_save)
+    monkeypatch.setattr(checkpoint, "save", interrupt_after_save)
     with pytest.raises(KeyboardInterrupt):
-        neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
+        run()
     monkeypatch.setattr(checkpoint, "save", real_save)
+
+
+def test_checkpoint_from_other_settings_is_not_resumed(lm_corpus, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    _interrupt_after_first_checkpoint(monkeypatch, lambda: neural.train_model(
+        "rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2})))
     assert (out / CHECKPOINT).exists()
     changed = {**TINY_LM, "epochs": 2, "lr": 0.01}
     neural.train_model("rnn", request(lm_corpus, out, "lm", changed))
@@ -292,18 +298,10 @@ def test_bilstm_classifier_records_reverse_layers(tmp_path):
 
 def test_interrupt_says_the_checkpoint_is_kept_and_a_rerun_resumes(lm_corpus, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
-    real_save = checkpoint.save
-
-    def interrupt_after_save(path, state):
-        real_save(path, state)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(checkpoint, "save", interrupt_after_save)
-    with pytest.raises(KeyboardInterrupt):
-        neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
+    _interrupt_after_first_checkpoint(monkeypatch, lambda: neural.train_model(
+        "rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2})))
     assert capsys.readouterr().err.strip().endswith(
         f"training interrupted: the checkpoint {out / CHECKPOINT} is kept; rerun the same command to resume from it")
-    monkeypatch.setattr(checkpoint, "save", real_save)
     neural.train_model("rnn", request(lm_corpus, out, "lm", {**TINY_LM, "epochs": 2}))
     assert f"resuming from {out / CHECKPOINT} at epoch 2" in capsys.readouterr().err
 
