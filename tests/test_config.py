@@ -183,3 +183,76 @@ def test_unknown_analysis_and_setting_are_named(raw):
     raw["analysis"]["saliency"] = {"corpora": []}
     with pytest.raises(ConfigError, match="unknown key 'saliency' under analysis"):
         from_dict(raw)
+
+
+def _message(raw) -> str:
+    with pytest.raises(ConfigError) as info:
+        from_dict(raw)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("key", ["hidden", "emb"])
+def test_model_too_large_for_the_machine_is_refused(raw, key):
+    raw["experiments"]["lm"]["models"]["lstm"][key] = 10**9
+    message = _message(raw)
+    assert f"experiments.lm.models.lstm.{key}: training needs about" in message
+    assert "GiB" in message and "this machine's" in message
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_float_is_named_by_its_key_path(raw, value):
+    raw["experiments"]["lm"]["models"]["rnn"]["lr"] = value
+    assert "experiments.lm.models.rnn.lr: " in _message(raw)
+
+
+def test_huge_learning_rate_is_refused(raw):
+    raw["training"] = {"lr": 1e300}
+    assert "training.lr: 1e+300 must be in (0, 100]" in _message(raw)
+
+
+def test_generator_size_is_bounded(raw):
+    raw["corpora"]["synthetic-lm"].setdefault("params", {})["n_train"] = 10**9
+    assert "corpora.synthetic-lm.params.n_train: 1000000000 is above the limit" in _message(raw)
+
+
+def test_generator_name_typo_is_named(raw):
+    raw["corpora"]["synthetic-lm"]["generator"] = "synthetic-lmx"
+    assert "corpora.synthetic-lm.generator: unknown generator 'synthetic-lmx'" in _message(raw)
+
+
+def test_generator_parameter_typo_is_named(raw):
+    raw["corpora"]["synthetic-lm"].setdefault("params", {})["n_trian"] = 10
+    assert "corpora.synthetic-lm.params: unknown parameter 'n_trian' for generator" in _message(raw)
+
+
+def test_download_name_outside_the_registry_is_named(raw):
+    raw["corpora"]["wt"] = {"task": "lm", "source": "download", "name": "wikitext-2"}
+    assert "corpora.wt.name: unknown corpus 'wikitext-2'" in _message(raw)
+
+
+def test_analysis_split_typo_is_named(raw):
+    raw["analysis"]["gradients"]["split"] = "tset"
+    assert "analysis.gradients.split: 'tset' is not one of" in _message(raw)
+
+
+@pytest.mark.parametrize("key", ["lstm-2_layer", "lstm-Big.v2", "lstm-x'y"])
+def test_model_key_the_wildcard_cannot_match_is_named(raw, key):
+    raw["experiments"]["lm"]["models"][key] = {}
+    assert f"experiments.lm.models: {key!r} does not match" in _message(raw)
+
+
+def test_model_key_pattern_is_the_snakemake_wildcard(repo_root: Path):
+    import re
+
+    schema = yaml.safe_load((repo_root / "src/rnnlab/schemas/config.schema.yaml").read_text())
+    pattern = schema["$defs"]["experiment"]["properties"]["models"]["propertyNames"]["pattern"]
+    common = (repo_root / "workflow/rules/common.smk").read_text()
+    wildcard = re.search(r'^\s*model=r"([^"]+)"', common, re.M).group(1)
+    assert pattern == f"^{wildcard}$"
+
+
+def test_bad_training_value_is_named_once_by_its_own_key(raw):
+    raw["training"] = {"epochs": "three"}
+    message = _message(raw)
+    assert "training.epochs: parameter 'epochs' must be int, got 'three'" in message
+    assert message.count("'epochs'") == 1

@@ -25,10 +25,10 @@ def test_corpus_patterns_split_sources(repo_root: Path):
 
 def test_generate_args_round_trip(repo_root: Path):
     raw = yaml.safe_load((repo_root / "config/config.yaml").read_text())
-    raw["corpora"]["synthetic-lm"]["params"] = {"distances": [2, 5], "n_train": 10}
+    raw["corpora"]["synthetic-lm"]["params"] = {"distances": [4, 5], "n_train": 10}
     args = shlex.split(Plan(from_dict(raw)).generate_args("synthetic-lm"))
     assert args[:3] == ["synthetic-lm", "--seed", "13"]
-    assert args[3:] == ["--set", "distances=[2, 5]", "--set", "n_train=10"]
+    assert args[3:] == ["--set", "distances=[4, 5]", "--set", "n_train=10"]
 
 
 def test_local_corpus_inputs_and_args(repo_root: Path):
@@ -118,3 +118,10 @@ def test_analysis_args_parse_with_the_cli(repo_root: Path):
         args = parser.parse_args(["analyze", name, "--corpus-dir", "c", "--out", "o", "--no-figures",
                                   *shlex.split(plan.analysis_args(name, corpus))])
         assert args.no_figures and args.analysis == name
+
+
+def test_labels_with_commas_are_passed_as_json(repo_root: Path):
+    raw = yaml.safe_load((repo_root / "config/config.yaml").read_text())
+    raw["corpora"]["synthetic-sentiment"]["labels"] = ["neg", "pos, really"]
+    args = shlex.split(Plan(from_dict(raw)).prepare_args("synthetic-sentiment"))
+    assert json.loads(args[args.index("--labels") + 1]) == ["neg", "pos, really"]

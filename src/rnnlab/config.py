@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -21,6 +23,23 @@ from .analysis.registry import ANALYSES
 from .errors import ConfigError
 
 SCHEMA_RESOURCE = ("rnnlab.schemas", "config.schema.yaml")
+
+# The Snakemake `model` wildcard (workflow/rules/common.smk); the schema's propertyNames of
+# experiments.<task>.models repeats it, and a test checks that the two strings are the same.
+MODEL_KEY_PATTERN = r"[a-z]+(-[A-Za-z0-9]+)*"
+
+# Largest size a generator may be asked for (every integer parameter named n_*): ten million
+# sentences already take hours to generate and gigabytes on disk.
+MAX_GENERATED = 10_000_000
+
+# Largest learning rate accepted: far above any useful value, yet it keeps 1e300 from overflowing.
+MAX_LR = 100.0
+
+# Bytes per float32 weight in training: the weight, its gradient and Adam's two moments
+# (Kingma & Ba 2015, Algorithm 1).
+BYTES_PER_PARAM = 4 * 4
+# Vocabulary size assumed when the config does not bound it (vocab.max_size).
+ASSUMED_VOCAB = 50_000
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,9 @@ def validate_dict(raw: Any, source: str = "config") -> None:
     """Check ``raw`` against the schema and the registry; ConfigError naming every problem."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the configuration must be a mapping of keys to values")
+    problems = _non_finite(raw, "")
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
     validator = jsonschema.Draft202012Validator(load_schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -162,10 +184,83 @@ def validate_dict(raw: Any, source: str = "config") -> None:
     _check_semantics(raw, source)
 
 
+def _non_finite(value: Any, path: str) -> list[str]:
+    """Every NaN or infinite float under ``value``, by key path (YAML reads .nan and .inf as floats)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{path or '(top level)'}: {value!r} is not a finite number; give a finite value"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}.{i}" if path else str(i))]
+    return []
+
+
 def _check_semantics(raw: dict[str, Any], source: str) -> None:
+    problems = _corpus_problems(raw) + _training_problems(raw) + _model_problems(raw) + _analysis_problems(raw)
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
+
+
+def _corpus_problems(raw: dict[str, Any]) -> list[str]:
+    """Generator names and parameters against the generators, download names against the registry."""
+    from .data.registry import get_corpus
+    from .data.synthetic import make_params
+
+    problems: list[str] = []
+    for name, c in raw["corpora"].items():
+        key = f"corpora.{name}"
+        try:
+            if c["source"] == "generate":
+                make_params(c["generator"], c.get("params") or {})
+            elif c["source"] == "download":
+                get_corpus(c["name"])
+        except ConfigError as exc:
+            field_key = "generator" if c["source"] == "generate" else "name"
+            problems.append(f"{key}.{field_key if 'parameter' not in str(exc) else 'params'}: {exc}")
+        for param, value in (c.get("params") or {}).items():
+            if param.startswith("n_") and isinstance(value, int) and value > MAX_GENERATED:
+                problems.append(f"{key}.params.{param}: {value} is above the limit of {MAX_GENERATED:,} "
+                                "items a generator may make; use a smaller size")
+    return problems
+
+
+def _neural_entries(raw: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    from .models.registry import get_model
+
+    for task, exp in raw["experiments"].items():
+        for model in exp["models"]:
+            try:
+                entry = get_model(model, task)
+            except ConfigError:
+                continue
+            if entry.trains and entry.check is not None:
+                yield task, model, entry
+
+
+def _training_problems(raw: dict[str, Any]) -> list[str]:
+    """Each value of ``training`` checked once, named by its own key (not once per model)."""
+    problems: dict[str, str] = {}
+    for task, _model, entry in _neural_entries(raw):
+        for key, value in (raw.get("training") or {}).items():
+            if key in problems:
+                continue
+            try:
+                entry.check(task, {key: value}, "cpu", None)
+            except ConfigError as exc:
+                if "unknown parameter" not in str(exc):
+                    problems[key] = f"training.{key}: {exc}"
+    lr = (raw.get("training") or {}).get("lr")
+    if "lr" not in problems and isinstance(lr, (int, float)) and not 0 < lr <= MAX_LR:
+        problems["lr"] = f"training.lr: {lr!r} must be in (0, {MAX_LR:g}]"
+    return list(problems.values())
+
+
+def _model_problems(raw: dict[str, Any]) -> list[str]:
     from .models.registry import get_model
 
     problems: list[str] = []
+    bad_training = {p.split(":", 1)[0].removeprefix("training.") for p in _training_problems(raw)}
+    training = {k: v for k, v in (raw.get("training") or {}).items() if k not in bad_training}
     for task, exp in raw["experiments"].items():
         for corpus in exp["corpora"]:
             if corpus not in raw["corpora"]:
@@ -177,13 +272,54 @@ def _check_semantics(raw: dict[str, Any], source: str) -> None:
             try:
                 entry = get_model(model, task)
                 if entry.check is not None:
-                    params = {**(raw.get("training") or {}), **(own or {})} if entry.trains else dict(own or {})
+                    params = {**training, **(own or {})} if entry.trains else dict(own or {})
                     entry.check(task, params, raw.get("device", "cpu"), raw.get("backend"))
+                    if entry.trains:
+                        problems += _memory_problems(raw, task, model, params)
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")
-    problems += _analysis_problems(raw)
-    if problems:
-        raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
+    return problems
+
+
+def machine_memory() -> int:
+    """Total physical memory of this machine in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _vocab_bound(raw: dict[str, Any], task: str) -> int:
+    """The largest vocabulary among the experiment's corpora (vocab.max_size, else ASSUMED_VOCAB)."""
+    sizes = []
+    for corpus in raw["experiments"][task]["corpora"]:
+        c = raw["corpora"].get(corpus) or {}
+        size = (c.get("vocab") or {}).get("max_size") or (raw.get("vocab") or {}).get("max_size")
+        sizes.append(size or ASSUMED_VOCAB)
+    return max(sizes, default=ASSUMED_VOCAB)
+
+
+def estimate_memory(params: dict[str, Any], vocab: int) -> tuple[str, int]:
+    """The hyperparameter that dominates and a rough training memory in bytes.
+
+    Weights: embedding and output layer (vocab x emb, hidden x vocab) plus per layer the four
+    LSTM gates over [input; hidden] (Hochreiter & Schmidhuber 1997), times BYTES_PER_PARAM.
+    Activations: batch_size x bptt x hidden per layer, the gates kept for the backward pass.
+    """
+    emb, hidden = int(params.get("emb", 256)), int(params.get("hidden", 256))
+    layers, window = int(params.get("layers", 1)), int(params.get("window", 1))
+    batch, steps = int(params.get("batch_size", 32)), int(params.get("bptt", 64))
+    weights = vocab * emb + hidden * vocab + layers * 4 * (emb * window + hidden + 1) * hidden
+    activations = batch * steps * (4 * hidden * layers + vocab) * 4
+    key = "hidden" if hidden >= emb else "emb"
+    return key, weights * BYTES_PER_PARAM + activations
+
+
+def _memory_problems(raw: dict[str, Any], task: str, model: str, params: dict[str, Any]) -> list[str]:
+    key, need = estimate_memory(params, _vocab_bound(raw, task))
+    have = machine_memory()
+    if need <= have:
+        return []
+    return [f"experiments.{task}.models.{model}.{key}: training needs about {need / 2**30:.1f} GiB "
+            f"(weights, gradients, Adam state and activations), more than this machine's "
+            f"{have / 2**30:.1f} GiB; use smaller emb/hidden/batch_size/bptt"]
 
 
 def _analysis_problems(raw: dict[str, Any]) -> list[str]:

@@ -5,6 +5,7 @@ Kept in the package (not in the .smk files) so it is typed, tested and shared by
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -70,7 +71,8 @@ class Plan:
         if c.vocab.max_size is not None:
             args += ["--max-size", str(c.vocab.max_size)]
         if c.labels:
-            args += ["--labels", ",".join(c.labels)]
+            # JSON, not a comma-joined list: a label may itself contain a comma.
+            args += ["--labels", json.dumps(list(c.labels))]
         if c.source == "local":
             for split in ("train", "valid", "test"):
                 if split in c.files:

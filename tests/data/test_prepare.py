@@ -237,3 +237,29 @@ def test_lm_split_without_tokens(tmp_path, content):
         prepare_corpus(raw_files(raw, "lm"), "lm", tmp_path / "out", "basic")
     assert f"{raw / 'valid.txt'}: no line with a token" in str(exc.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_undeclared_label_hint_names_the_config_key(tmp_path):
+    raw = cls_raw(tmp_path, valid="sentence\tlabel\tsource\nmeh\tneutral\tb\n")
+    with pytest.raises(CorpusError, match=r"declare all labels under corpora\.mini\.labels in the config"):
+        prepare_corpus(raw_files(raw, "classification"), "classification", tmp_path / "o", "lower", name="mini")
+
+
+def test_cli_labels_as_json_keep_commas(tmp_path):
+    raw = cls_raw(tmp_path, valid="sentence\tlabel\tsource\nfine\tpos, really\tq\n")
+    args = _parser().parse_args([
+        "prepare", "--task", "classification", "--raw", str(raw), "--tokenizer", "lower",
+        "--labels", json.dumps(["neg", "pos", "pos, really"]), "--out", str(tmp_path / "c"),
+    ])
+    assert args.func(args) == 0
+    assert load_stats(tmp_path / "c" / "stats.json").labels == ["neg", "pos", "pos, really"]
+
+
+def test_mostly_oov_split_is_warned_and_recorded(tmp_path, capsys):
+    raw = write_files(tmp_path / "raw", {"train.txt": "a b a\n", "valid.txt": "a b\n", "test.txt": "x y z\n"})
+    out = tmp_path / "out"
+    prepare_corpus(raw_files(raw, "lm"), "lm", out, "whitespace")
+    err = capsys.readouterr().err
+    assert "warning: corpus out: 100.0% of the test split's tokens are out of the vocabulary" in err
+    assert "valid split" not in err
+    assert json.loads(read(out / "stats.json"))["splits"]["test"]["oov_rate"] == 1.0

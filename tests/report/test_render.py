@@ -52,7 +52,7 @@ def test_report_is_self_contained_and_complete(tmp_path: Path):
     for pkg in ("numpy", "snakemake", "python"):
         assert f"<td>{pkg}</td>" in html
     md = (tmp_path / "report" / "report.md").read_text()
-    assert md.startswith("# Tiny <run>")
+    assert md.startswith("# Tiny &lt;run&gt;")
     assert "](../figures/lm_perplexity.png)" in md
     assert "| syn | lstm |" in md
 
@@ -71,3 +71,11 @@ def test_sections_follow_the_lecture_and_missing_analyses_are_reported(tmp_path:
     assert (out / "tables" / "corpus-stats.tex").exists()
     assert "@inproceedings{kneser1995," in (out / "references.bib").read_text()
     assert "Kneser, R. and Ney, H. (1995)" in (out / "brief.md").read_text()
+
+
+def test_markdown_title_is_escaped(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    config = {"preset": "tiny", "report": {"title": "<script>alert(1)</script> & co"}}
+    write_report(metrics, figures, [corpus], config, bench, tmp_path / "report")
+    first = (tmp_path / "report" / "report.md").read_text().splitlines()[0]
+    assert first == "# &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"

@@ -116,7 +116,7 @@ def _settings_args(p: argparse.ArgumentParser, settings: type) -> None:
         kind = _option_type(f.type)
         kwargs: dict[str, Any] = {"default": default, "help": help_text}
         if "choices" in meta:
-            kwargs["choices"] = meta["choices"]
+            kwargs["choices"] = [c for c in meta["choices"] if c is not None]
         if "tuple" in str(f.type):
             kwargs.update(nargs="+", required=bool(meta.get("cli_required")), default=None)
         p.add_argument(option, type=kind, **kwargs)

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from ..data.processed import SPLITS
 from ..errors import ConfigError
 
 
@@ -37,7 +38,8 @@ def check(settings: Any, analysis: str) -> None:
         if value is None:
             continue
         if "choices" in meta and value not in meta["choices"]:
-            raise ConfigError(f"{key} must be {' or '.join(meta['choices'])}, got {value!r}")
+            named = [str(c) for c in meta["choices"] if c is not None]
+            raise ConfigError(f"{key} must be {' or '.join(named)}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key} must be a finite number, got {value!r}")
         values = value if isinstance(value, tuple) else (value,)
@@ -50,7 +52,7 @@ def check(settings: Any, analysis: str) -> None:
 
 @dataclass(frozen=True)
 class GradientSettings:
-    split: str = setting("valid", "Split the gradients are measured on.")
+    split: str = setting("valid", "Split the gradients are measured on.", choices=SPLITS)
     window: int = setting(50, "Unrolled steps per sequence (largest distance + 1).", minimum=2)
     positions: int = setting(8, "Loss steps t per sequence (the last ones).", minimum=1)
     batch_size: int = setting(16, "Sequences per batch.", minimum=1)
@@ -104,12 +106,15 @@ class ClippingSettings:
 
 @dataclass(frozen=True)
 class LongDistanceSettings:
-    split: str = setting("test", "Split to read.")
+    split: str = setting("test", "Split to read.", choices=SPLITS)
+
+    def __post_init__(self) -> None:
+        check(self, "long-distance")
 
 
 @dataclass(frozen=True)
 class BidirectionalSettings:
-    split: str | None = setting(None, "Split to read (null: test, else valid).")
+    split: str | None = setting(None, "Split to read (null: test, else valid).", choices=(*SPLITS, None))
     length_buckets: int = setting(4, "Sentence-length buckets (quantiles).", minimum=1)
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ to the raw files, and ``stats.json``. It is written as a whole or not at all.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +139,8 @@ def _prepare_classification(files: Mapping[str, Path], settings: PrepareSettings
     declared = list(settings.labels) if settings.labels else None
     train = read_tsv(files["train"], declared, "; these are the labels given with --labels")
     labels = declared or sorted({ex.label for ex in train.examples})
-    hint = "" if declared else f" (the labels of {files['train']}); declare all labels with --labels a,b,..."
+    hint = "" if declared else (f" (the labels of {files['train']}); declare all labels under "
+                                f"corpora.{settings.corpus}.labels in the config (rnnlab prepare --labels)")
     train_tokens = [_tokens_or_fail(settings, train.path, ex.lineno, ex.sentence) for ex in train.examples]
     vocab = _build_vocab(settings, train_tokens)
     stats: dict[str, SplitStats] = {}
@@ -162,7 +164,8 @@ def _prepare_tagging(files: Mapping[str, Path], settings: PrepareSettings, out_d
     declared = list(settings.labels) if settings.labels else None
     tags = declared or sorted({tag for s in train for tag in s.tags})
     hint = "; these are the tags given with --labels" if declared else (
-        f" (the tags of {files['train']}); declare all tags with --labels A,B,...")
+        f" (the tags of {files['train']}); declare all tags under corpora.{settings.corpus}.labels in the "
+        "config (rnnlab prepare --labels)")
     vocab = _build_vocab(settings, [list(s.words) for s in train])
     stats: dict[str, SplitStats] = {}
     for split, path in files.items():
@@ -246,7 +249,21 @@ def prepare_corpus(
             labels=label_order,
         )
         write_json(tmp / "stats.json", stats.to_json())
+    _warn_oov(stats)
     return stats
+
+
+# Above this share of out-of-vocabulary tokens a split measures little more than <unk>: an LM
+# scored a low perplexity on an all-<unk> test set.
+OOV_WARNING_RATE = 0.5
+
+
+def _warn_oov(stats: CorpusStats) -> None:
+    for split, s in stats.splits.items():
+        if s.oov_rate > OOV_WARNING_RATE:
+            print(f"warning: corpus {stats.corpus}: {s.oov_rate:.1%} of the {split} split's tokens are out of "
+                  f"the vocabulary (above {OOV_WARNING_RATE:.0%}); its scores mostly measure <unk>. Check that "
+                  "the split matches the training data, or lower vocab.min_freq", file=sys.stderr)
 
 
 def raw_files(raw_dir: Path, task: str) -> dict[str, Path]:
@@ -280,11 +297,24 @@ def _files_from_args(args: argparse.Namespace) -> dict[str, Path]:
 
 
 def _parse_labels(text: str | None) -> list[str] | None:
+    """``--labels`` as a JSON list (what the workflow passes, so a label may hold a comma) or ``a,b,c``."""
     if text is None:
         return None
+    if text.lstrip().startswith("["):
+        return _json_labels(text)
     labels = [label.strip() for label in text.split(",")]
     if not all(labels):
         raise ConfigError(f"--labels {text!r} has an empty label; write them as a,b,c")
+    return labels
+
+
+def _json_labels(text: str) -> list[str]:
+    try:
+        labels = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--labels {text!r} is not a JSON list ({exc.msg}); write it as [\"a\", \"b\"]") from None
+    if not isinstance(labels, list) or not all(isinstance(x, str) and x for x in labels):
+        raise ConfigError(f"--labels {text!r} must be a JSON list of non-empty strings, e.g. [\"a\", \"b\"]")
     return labels
 
 
@@ -333,7 +363,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--tokenizer", required=True, metavar="NAME", help=f"one of: {', '.join(TOKENIZERS)}")
     parser.add_argument("--min-freq", type=int, default=1, metavar="N", help="keep training tokens seen at least N times (default 1)")
     parser.add_argument("--max-size", type=int, default=None, metavar="N", help="keep at most N tokens besides <pad>, <unk>, <eos> (default: no limit)")
-    parser.add_argument("--labels", metavar="A,B,...", help="label (tagging: tag) order (default: sorted training labels)")
+    parser.add_argument("--labels", metavar="LABELS", help="label (tagging: tag) order as a,b,c or a JSON list (default: sorted training labels)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="processed folder to write (replaced if present)")
     parser.add_argument("--name", metavar="CORPUS", help="corpus name recorded in stats.json (default: name of --out)")
     parser.set_defaults(func=_run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import platform
@@ -88,7 +89,7 @@ def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
 
 
 def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
-    parts = [f"# {ctx.title}", "", f"Preset **{ctx.preset}**, generated {ctx.generated}, commit {ctx.provenance['commit']}.", ""]
+    parts = [f"# {html.escape(ctx.title)}", "", f"Preset **{ctx.preset}**, generated {ctx.generated}, commit {ctx.provenance['commit']}.", ""]
     parts += [f"> {n}" for n in ctx.notes] + ([""] if ctx.notes else [])
     for section in ctx.sections:
         parts += _markdown_section(section, out_dir)
