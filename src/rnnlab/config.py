@@ -24,10 +24,6 @@ from .errors import ConfigError
 
 SCHEMA_RESOURCE = ("rnnlab.schemas", "config.schema.yaml")
 
-# The Snakemake `model` wildcard (workflow/rules/common.smk); the schema's propertyNames of
-# experiments.<task>.models repeats it, and a test checks that the two strings are the same.
-MODEL_KEY_PATTERN = r"[a-z]+(-[A-Za-z0-9]+)*"
-
 # Largest size a generator may be asked for (every integer parameter named n_*): ten million
 # sentences already take hours to generate and gigabytes on disk.
 MAX_GENERATED = 10_000_000
