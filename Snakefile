@@ -28,3 +28,9 @@ rule all:
         "results/report/index.html",
         "results/report/report.md",
         PLAN.analysis_dirs(),
+
+
+# Each job removes its own checkpoint folder when it completes; the per-corpus and per-model
+# folders above them are removed here, once no job can still be writing into them.
+onsuccess:
+    PLAN.remove_empty_checkpoint_folders()

@@ -74,6 +74,7 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     assert runs[("lm", "lstm")] == [1, 2] and runs[("classification", "bilstm")] == [1, 2]
     assert runs[("lm", "ngram-kn3")] == [0]
     assert set(metrics["status"]) == {"completed"}
+    assert not (work / "results/checkpoints").exists()  # no empty checkpoint folders left behind
     assert metrics[metrics["model"] == "lstm"]["backend"].unique().tolist() == ["torch"]
     assert set(metrics["split"]) == {"valid", "test"}
     ppl = metrics[metrics["metric"] == "perplexity"]["value"]

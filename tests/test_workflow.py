@@ -125,3 +125,15 @@ def test_labels_with_commas_are_passed_as_json(repo_root: Path):
     raw["corpora"]["synthetic-sentiment"]["labels"] = ["neg", "pos, really"]
     args = shlex.split(Plan(from_dict(raw)).prepare_args("synthetic-sentiment"))
     assert json.loads(args[args.index("--labels") + 1]) == ["neg", "pos, really"]
+
+
+def test_empty_checkpoint_folders_are_removed_and_checkpoints_kept(tmp_path: Path):
+    root = tmp_path / "checkpoints"
+    (root / "lm/rnn/seed1").mkdir(parents=True)
+    (root / "lm/lstm/seed2").mkdir(parents=True)
+    (root / "lm/lstm/seed2/checkpoint.safetensors").write_bytes(b"x")
+    Plan.remove_empty_checkpoint_folders(root)
+    assert not (root / "lm/rnn").exists()
+    assert (root / "lm/lstm/seed2/checkpoint.safetensors").exists()
+    Plan.remove_empty_checkpoint_folders(tmp_path / "missing")
+

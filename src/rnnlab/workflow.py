@@ -5,10 +5,12 @@ Kept in the package (not in the .smk files) so it is typed, tested and shared by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 from .analysis.registry import ANALYSES
 from .config import AnalysisConfig, Config, CorpusConfig
@@ -80,6 +82,18 @@ class Plan:
         else:
             args += ["--raw", f"data/raw/{corpus}"]
         return " ".join(shlex.quote(a) for a in args)
+
+    @staticmethod
+    def remove_empty_checkpoint_folders(root: str | Path = "results/checkpoints") -> None:
+        """Remove the folders under ``root`` (and ``root``) that hold no checkpoint, deepest first."""
+        root = Path(root)
+        if not root.is_dir():
+            return
+        for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty
+        with contextlib.suppress(OSError):
+            root.rmdir()
 
     def backend_option(self) -> str:
         """``--backend NAME`` for the train and evaluate rules when the config names one, else nothing."""
