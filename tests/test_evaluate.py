@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from rnnlab.errors import RnnlabError
-from rnnlab.evaluate import collect, headline, plot_tables
+from rnnlab.evaluate import collect, headline, plot_tables, split_timings
 
 
 def _rows(model, seed, values, split="test", metric="perplexity", task="lm", corpus="c"):
@@ -19,6 +19,22 @@ def test_collect_orders_columns_and_rows(tmp_path: Path):
     table = collect([a, b])
     assert list(table.columns[:7]) == ["task", "corpus", "model", "seed", "split", "metric", "value"]
     assert table[["model", "seed"]].values.tolist() == [["lstm", 1], ["lstm", 2], ["ngram-kn3", 0]]
+
+
+def test_timings_leave_the_metrics_byte_identical_across_runs(tmp_path: Path):
+    written = []
+    for run, seconds in enumerate((1.5, 2.75)):
+        per_model = tmp_path / f"run{run}.csv"
+        pd.DataFrame([{**r, "params": 10, "train_seconds": seconds, "tokens_per_s": 100 / seconds, "status": "completed"}
+                      for r in _rows("lstm", 1, [5.0, 6.0])]).to_csv(per_model, index=False)
+        metrics, timings = split_timings(collect([per_model]))
+        metrics.to_csv(tmp_path / f"metrics{run}.csv", index=False)
+        written.append((tmp_path / f"metrics{run}.csv").read_bytes())
+        assert timings.to_dict(orient="records") == [
+            {"task": "lm", "corpus": "c", "model": "lstm", "seed": 1, "train_seconds": seconds,
+             "tokens_per_s": 100 / seconds}]
+    assert written[0] == written[1]
+    assert list(metrics.columns) == ["task", "corpus", "model", "seed", "split", "metric", "value", "params", "status"]
 
 
 def test_collect_needs_inputs():

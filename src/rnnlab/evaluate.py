@@ -1,7 +1,9 @@
 """``rnnlab evaluate`` (one model → tidy rows) and ``rnnlab collect`` (all rows → one table).
 
 ``results/metrics.csv`` is tidy: one row per (task, corpus, model, seed, split, metric) with the
-value, plus provenance columns (params, train_seconds, backend, device, status).
+value, plus provenance columns (params, backend, device, status). It holds nothing that changes
+from run to run, so the same config and seeds give the same bytes on CPU; the training times
+(train_seconds, tokens_per_s) go to ``results/timings.csv``, one row per trained model.
 ``results/metrics.json`` holds the headline numbers (mean over seeds, test split where present)
 for ``dvc metrics show``.
 """
@@ -21,6 +23,9 @@ from .metrics import TIDY_COLUMNS
 from .models.registry import EvalRequest, get_model
 
 HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")
+# Columns of the per-model rows that differ between two runs of the same job: they go to timings.csv.
+TIMING_COLUMNS = ("train_seconds", "tokens_per_s")
+RUN_COLUMNS = ["task", "corpus", "model", "seed"]
 
 
 def evaluate_to_csv(req: EvalRequest, model: str, out: Path) -> pd.DataFrame:
@@ -42,6 +47,13 @@ def collect(inputs: list[Path]) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True)
     order = list(TIDY_COLUMNS) + [c for c in table.columns if c not in TIDY_COLUMNS]
     return table[order].sort_values(list(TIDY_COLUMNS[:6])).reset_index(drop=True)
+
+
+def split_timings(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the metrics without the timing columns, one row of timings per trained model)."""
+    present = [c for c in TIMING_COLUMNS if c in table.columns]
+    timings = table[RUN_COLUMNS + present].drop_duplicates(RUN_COLUMNS).reset_index(drop=True)
+    return table.drop(columns=present), timings
 
 
 def headline(table: pd.DataFrame) -> dict:
@@ -109,9 +121,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    table = collect([Path(p) for p in args.inputs])
+    table, timings = split_timings(collect([Path(p) for p in args.inputs]))
     with atomic_path(args.out, suffix=".csv") as tmp:
         table.to_csv(tmp, index=False)
+    if args.timings:
+        with atomic_path(args.timings, suffix=".csv") as tmp:
+            timings.to_csv(tmp, index=False)
     if args.json:
         write_json(args.json, headline(table))
     if args.plots_dir:
@@ -140,6 +155,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Concatenate per-model metric CSVs into one tidy table.")
     c.add_argument("inputs", nargs="+", help="Per-model CSV files.")
     c.add_argument("--out", required=True, help="Tidy table to write, e.g. results/metrics.csv.")
+    c.add_argument("--timings", help="Training times per model to write, e.g. results/timings.csv.")
     c.add_argument("--json", help="Headline metrics JSON for DVC, e.g. results/metrics.json.")
     c.add_argument("--plots-dir", help="Folder for per-metric CSVs that `dvc plots show` draws.")
     c.set_defaults(func=_cmd_collect)

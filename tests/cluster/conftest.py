@@ -101,7 +101,7 @@ class TinyDag:
 
     def metric_table(self, workdir: Path) -> pd.DataFrame:
         """results/metrics.csv without wall times, in a fixed row order."""
-        table = pd.read_csv(workdir / self.metrics).drop(columns=TIMING)
+        table = pd.read_csv(workdir / self.metrics).drop(columns=TIMING, errors="ignore")
         return table.sort_values(["task", "corpus", "model", "seed", "split", "metric"]).reset_index(drop=True)
 
 

@@ -59,6 +59,7 @@ rule collect_metrics:
         PLAN.metric_files(),
     output:
         csv="results/metrics.csv",
+        timings="results/timings.csv",
         json="results/metrics.json",
         plots=directory("results/plots"),
     conda:
@@ -71,7 +72,7 @@ rule collect_metrics:
         mem_mb=1000,
         runtime=5,
     shell:
-        "rnnlab collect {input} --out {output.csv} --json {output.json} --plots-dir {output.plots} > {log} 2>&1"
+        "rnnlab collect {input} --out {output.csv} --timings {output.timings} --json {output.json} --plots-dir {output.plots} > {log} 2>&1"
 
 
 rule collect_curves:
