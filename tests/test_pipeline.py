@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +66,15 @@ def _setup(tmp_path: Path, copy_workflow, config: dict) -> Path:
 
 def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     work = _setup(tmp_path, copy_workflow, TINY)
-    run_snakemake(work, "--cores", "2", "--configfile", "tiny.yaml")
+    previous = os.umask(0o022)  # the usual umask: the group must be able to read every result
+    try:
+        run_snakemake(work, "--cores", "2", "--configfile", "tiny.yaml")
+    finally:
+        os.umask(previous)
+    for top in ("results", "data"):
+        for path in [work / top, *(work / top).rglob("*")]:
+            expected = 0o755 if path.is_dir() else 0o644
+            assert stat.S_IMODE(path.stat().st_mode) == expected, f"{path}: {oct(stat.S_IMODE(path.stat().st_mode))}"
 
     metrics = pd.read_csv(work / "results/metrics.csv")
     assert {"task", "corpus", "model", "seed", "split", "metric", "value"} <= set(metrics.columns)
