@@ -335,3 +335,16 @@ def test_unwritable_output_folder_is_one_clear_error(lm_corpus, tmp_path):
     message = f"cannot create output folder {blocker / 'run'}: Not a directory; choose a writable output folder"
     with pytest.raises(RnnlabError, match=f"^{re.escape(message)}$"):
         neural.train_model("rnn", request(lm_corpus, blocker / "run", "lm", {**TINY_LM, "epochs": 1}))
+
+
+def test_deterministic_switch_is_set_and_restored_without_importing_the_compiler():
+    code = ("import sys, torch\n"
+            "from rnnlab.train import deterministic_torch\n"
+            "with deterministic_torch(1):\n"
+            "    assert torch.are_deterministic_algorithms_enabled()\n"
+            "    assert torch.is_deterministic_algorithms_warn_only_enabled()\n"
+            "    assert torch.get_num_threads() == 1\n"
+            "assert not torch.are_deterministic_algorithms_enabled()\n"
+            "print('torch._inductor' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -181,18 +181,29 @@ class StepLog:
                 **{f"{GROUP_PREFIX}{g}": np.asarray(v, dtype=np.float64) for g, v in self.group_norms.items()}}
 
 
+def _set_deterministic(mode: bool, warn_only: bool) -> None:
+    # torch.use_deterministic_algorithms also sets torch._inductor.config.deterministic, which
+    # imports the whole compiler stack (about 1.5 s, in every training job); nothing here is
+    # compiled, so only the kernels' switch is set where torch exposes it.
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:
+        torch.use_deterministic_algorithms(mode, warn_only=warn_only)
+    else:
+        setter(mode, warn_only=warn_only)
+
+
 @contextlib.contextmanager
 def deterministic_torch(threads: int | None) -> Iterator[None]:
     """Deterministic kernels where torch has them and a fixed thread count, restored afterwards."""
     previous = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
                 torch.get_num_threads())
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _set_deterministic(True, warn_only=True)
     if threads is not None:
         torch.set_num_threads(threads)
     try:
         yield
     finally:
-        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        _set_deterministic(previous[0], warn_only=previous[1])
         torch.set_num_threads(previous[2])
 
 

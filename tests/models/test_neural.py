@@ -125,6 +125,10 @@ def test_train_then_evaluate_gives_tidy_rows(tmp_path, name, task, params):
         assert 1 < by[("test", "perplexity")] < 100
     else:
         assert all(0 <= r["value"] <= 100 for r in rows)
+    recorded = json.loads((out / "model.json").read_text())["config"]
+    assert ("forget_bias" in recorded) == ("lstm" in name)
+    if "lstm" in name:
+        assert recorded["forget_bias"] == 1.0
 
 
 def test_evaluation_matches_the_last_validation(tmp_path):

@@ -18,7 +18,7 @@ from torch import nn
 from ..data.batching import LabelledIds, epoch_permutation, pad_batch
 from ..errors import ConfigError
 from .params import require_dropout, require_positive
-from .rnn_lm import CELLS
+from .cells import CELLS, ForgetGate, forget_bias_of
 
 
 def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -73,6 +73,11 @@ class ClassifierConfig:
             raise ConfigError(f"parameter 'pooling' must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
 
 
+@dataclass(frozen=True)
+class LSTMClassifierConfig(ForgetGate, ClassifierConfig):
+    pass
+
+
 class RecurrentEncoder(nn.Module):
     """Embedding -> recurrent layers, one or two directions per layer; the last layer's states.
 
@@ -81,16 +86,16 @@ class RecurrentEncoder(nn.Module):
     """
 
     def __init__(self, cell: str, bidirectional: bool, vocab_size: int, emb: int, hidden: int, layers: int,
-                 dropout: float, backend: str) -> None:
+                 dropout: float, backend: str, forget_bias: float | None = None) -> None:
         super().__init__()
         spec = CELLS[cell]
         self.directions = 2 if bidirectional else 1
         self.embed = nn.Embedding(vocab_size, emb)
         self.drop = nn.Dropout(dropout)
         sizes = [emb] + [self.directions * hidden] * (layers - 1)
-        self.forward_layers = nn.ModuleList(spec.make(size, hidden, 1, 0.0, backend) for size in sizes)
+        self.forward_layers = nn.ModuleList(spec.make(size, hidden, 1, 0.0, backend, forget_bias) for size in sizes)
         self.reverse_layers = nn.ModuleList(
-            spec.make(size, hidden, 1, 0.0, backend) for size in (sizes if bidirectional else [])
+            spec.make(size, hidden, 1, 0.0, backend, forget_bias) for size in (sizes if bidirectional else [])
         )
 
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -112,7 +117,8 @@ class RNNClassifier(RecurrentEncoder):
 
     def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_labels: int,
                  cfg: ClassifierConfig, backend: str) -> None:
-        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend)
+        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend,
+                         forget_bias_of(cfg))
         self.cfg = cfg
         self.out = nn.Linear(self.directions * cfg.hidden, num_labels)
 

@@ -31,11 +31,11 @@ from ..io import read_json
 from ..nn import available_backends, default_backend
 from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
-from .classifier import ClassificationObjective, ClassifierConfig, RNNClassifier, predict_logits
+from .classifier import ClassificationObjective, ClassifierConfig, LSTMClassifierConfig, RNNClassifier, predict_logits
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
-from .rnn_lm import BPTTObjective, RNNLM, RNNLMConfig, lm_nll, lm_scores
+from .rnn_lm import BPTTObjective, LSTMLMConfig, RNNLM, RNNLMConfig, lm_nll, lm_scores
 from .tag_metrics import TAGGING_METRICS, tagging_scores
-from .tagger import RNNTagger, TaggedIds, TaggerConfig, TaggingObjective, predict_tags
+from .tagger import LSTMTaggerConfig, RNNTagger, TaggedIds, TaggerConfig, TaggingObjective, predict_tags
 from .window import WindowConfig, WindowLM, WindowObjective, window_nll
 
 
@@ -123,9 +123,9 @@ CLASSIFIER_DEFAULTS = types.MappingProxyType({"batch_size": 32, "lr": 2e-3, "cli
 TAGGER_DEFAULTS = types.MappingProxyType({"batch_size": 32, "lr": 2e-3, "clip": 5.0, "epochs": 10})
 
 
-def _rnn_lm_spec(cell: str, description: str) -> Spec:
+def _rnn_lm_spec(cell: str, config: type, description: str) -> Spec:
     return Spec(
-        cell, "lm", description, RNNLMConfig, RNN_LM_DEFAULTS, load_lm,
+        cell, "lm", description, config, RNN_LM_DEFAULTS, load_lm,
         lambda cfg, vocab_size, _labels, backend: RNNLM(cell, vocab_size, cfg, backend),
         lambda model, tc, data, device, seed: BPTTObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, tc.eval_batch_size, device),
@@ -133,9 +133,9 @@ def _rnn_lm_spec(cell: str, description: str) -> Spec:
     )
 
 
-def _classifier_spec(family: str, cell: str, bidirectional: bool, description: str) -> Spec:
+def _classifier_spec(family: str, cell: str, bidirectional: bool, config: type, description: str) -> Spec:
     return Spec(
-        family, "classification", description, ClassifierConfig, CLASSIFIER_DEFAULTS, load_classification,
+        family, "classification", description, config, CLASSIFIER_DEFAULTS, load_classification,
         lambda cfg, vocab_size, labels, backend: RNNClassifier(cell, bidirectional, vocab_size, labels, cfg, backend),
         lambda model, tc, data, device, seed: ClassificationObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
@@ -143,9 +143,9 @@ def _classifier_spec(family: str, cell: str, bidirectional: bool, description: s
     )
 
 
-def _tagger_spec(family: str, cell: str, bidirectional: bool, description: str) -> Spec:
+def _tagger_spec(family: str, cell: str, bidirectional: bool, config: type, description: str) -> Spec:
     return Spec(
-        family, "tagging", description, TaggerConfig, TAGGER_DEFAULTS, load_tagging,
+        family, "tagging", description, config, TAGGER_DEFAULTS, load_tagging,
         lambda cfg, vocab_size, tags, backend: RNNTagger(cell, bidirectional, vocab_size, tags, cfg, backend),
         lambda model, tc, data, device, seed: TaggingObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
@@ -162,14 +162,18 @@ SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
             model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, device, seed),
         score_window, LM_METRICS,
     ),
-    ("rnn", "lm"): _rnn_lm_spec("rnn", "Elman RNN LM (tanh), truncated BPTT, optional tied embeddings"),
-    ("lstm", "lm"): _rnn_lm_spec("lstm", "LSTM LM, truncated BPTT, optional tied embeddings (Zaremba et al. 2014)"),
-    ("rnn", "classification"): _classifier_spec("rnn", "rnn", False, "Elman RNN sentence classifier"),
-    ("lstm", "classification"): _classifier_spec("lstm", "lstm", False, "LSTM sentence classifier"),
-    ("bilstm", "classification"): _classifier_spec("bilstm", "lstm", True, "Bidirectional LSTM sentence classifier"),
-    ("rnn", "tagging"): _tagger_spec("rnn", "rnn", False, "Elman RNN tagger"),
-    ("lstm", "tagging"): _tagger_spec("lstm", "lstm", False, "LSTM tagger"),
-    ("bilstm", "tagging"): _tagger_spec("bilstm", "lstm", True, "Bidirectional LSTM tagger (Plank et al. 2016)"),
+    ("rnn", "lm"): _rnn_lm_spec("rnn", RNNLMConfig, "Elman RNN LM (tanh), truncated BPTT, optional tied embeddings"),
+    ("lstm", "lm"): _rnn_lm_spec("lstm", LSTMLMConfig,
+                                 "LSTM LM, truncated BPTT, optional tied embeddings (Zaremba et al. 2014)"),
+    ("rnn", "classification"): _classifier_spec("rnn", "rnn", False, ClassifierConfig, "Elman RNN sentence classifier"),
+    ("lstm", "classification"): _classifier_spec("lstm", "lstm", False, LSTMClassifierConfig,
+                                                 "LSTM sentence classifier"),
+    ("bilstm", "classification"): _classifier_spec("bilstm", "lstm", True, LSTMClassifierConfig,
+                                                   "Bidirectional LSTM sentence classifier"),
+    ("rnn", "tagging"): _tagger_spec("rnn", "rnn", False, TaggerConfig, "Elman RNN tagger"),
+    ("lstm", "tagging"): _tagger_spec("lstm", "lstm", False, LSTMTaggerConfig, "LSTM tagger"),
+    ("bilstm", "tagging"): _tagger_spec("bilstm", "lstm", True, LSTMTaggerConfig,
+                                        "Bidirectional LSTM tagger (Plank et al. 2016)"),
 })
 
 # Tasks a family cannot serve, and why (shown when a config asks for them).

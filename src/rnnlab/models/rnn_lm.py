@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -13,31 +11,8 @@ from torch import nn
 
 from ..data.batching import Vocab, batchify, eval_columns, get_bptt_batch, num_bptt_batches
 from ..errors import ConfigError
-from ..nn import LSTM, RNN
+from .cells import CELLS, ForgetGate, State, forget_bias_of
 from .params import require_dropout, require_positive
-
-State = tuple[torch.Tensor, ...]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A recurrent layer class and how many state tensors it carries ((h,) or (h, c))."""
-
-    module: type[nn.Module]
-    n_states: int
-
-    def make(self, input_size: int, hidden_size: int, layers: int, dropout: float, backend: str) -> nn.Module:
-        return self.module(input_size, hidden_size, num_layers=layers, dropout=dropout, backend=backend)
-
-    def to_module(self, state: State) -> torch.Tensor | State:
-        return state[0] if self.n_states == 1 else state
-
-    def from_module(self, state: torch.Tensor | State) -> State:
-        return (state,) if self.n_states == 1 else tuple(state)
-
-
-CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": Cell(RNN, 1), "lstm": Cell(LSTM, 2)})
-
 
 @dataclass(frozen=True)
 class RNNLMConfig:
@@ -58,6 +33,11 @@ class RNNLMConfig:
             )
 
 
+@dataclass(frozen=True)
+class LSTMLMConfig(ForgetGate, RNNLMConfig):
+    pass
+
+
 class RNNLM(nn.Module):
     """Embedding -> dropout -> recurrent layers -> dropout -> linear decoder over the vocabulary.
 
@@ -72,7 +52,7 @@ class RNNLM(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.encoder = nn.Embedding(vocab_size, cfg.emb)
         inner_dropout = cfg.dropout if cfg.layers > 1 else 0.0
-        self.rnn = self.cell.make(cfg.emb, cfg.hidden, cfg.layers, inner_dropout, backend)
+        self.rnn = self.cell.make(cfg.emb, cfg.hidden, cfg.layers, inner_dropout, backend, forget_bias_of(cfg))
         self.decoder = nn.Linear(cfg.hidden, vocab_size)
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)

@@ -15,6 +15,7 @@ from torch import nn
 
 from ..data.batching import pad_batch
 from ..data.conllu_io import TaggedSentence
+from .cells import ForgetGate, forget_bias_of
 from .classifier import PaddedSentenceBatches, RecurrentEncoder
 from .params import require_dropout, require_positive
 
@@ -34,6 +35,11 @@ class TaggerConfig:
 
 
 @dataclass(frozen=True)
+class LSTMTaggerConfig(ForgetGate, TaggerConfig):
+    pass
+
+
+@dataclass(frozen=True)
 class TaggedIds:
     """A split as id tensors, with the sentences they came from (for OOV / right-context scores)."""
 
@@ -47,7 +53,8 @@ class RNNTagger(RecurrentEncoder):
 
     def __init__(self, cell: str, bidirectional: bool, vocab_size: int, num_tags: int,
                  cfg: TaggerConfig, backend: str) -> None:
-        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend)
+        super().__init__(cell, bidirectional, vocab_size, cfg.emb, cfg.hidden, cfg.layers, cfg.dropout, backend,
+                         forget_bias_of(cfg))
         self.cfg = cfg
         self.out = nn.Linear(self.directions * cfg.hidden, num_tags)
 
