@@ -136,8 +136,8 @@ def test_analysis_section_is_read_into_typed_settings(raw):
     assert gradients.enabled and gradients.corpora == ("synthetic-lm",) and gradients.models == ("rnn", "lstm")
     assert gradients.settings.window == 50
     clipping = cfg.analyses["clipping"]
-    assert clipping.settings.seeds is None and "--seeds 1 2 3" in " ".join(clipping.cli_args(cfg.seeds))
-    assert cfg.analyses["bidirectional"].models == ("rnn", "lstm", "bilstm", "lstm-2layer")
+    assert clipping.settings.seeds is None and "--seeds 1 2 3 4 5" in " ".join(clipping.cli_args(cfg.seeds))
+    assert cfg.analyses["bidirectional"].models == ("rnn", "lstm", "lstm-fb0", "bilstm", "lstm-2layer")
     assert cfg.analyses["significance"].enabled
 
 

@@ -1,10 +1,12 @@
 import json
+import random
 from pathlib import Path
 
 import pytest
 import torch
 
 from rnnlab.data.batching import (
+    POOL_BATCHES,
     Vocab,
     batchify,
     encode_classification_split,
@@ -12,6 +14,7 @@ from rnnlab.data.batching import (
     epoch_permutation,
     eval_columns,
     get_bptt_batch,
+    length_grouped_batches,
     num_bptt_batches,
     pad_batch,
     window_contexts,
@@ -124,3 +127,21 @@ def test_empty_sentence_is_an_error(tmp_path):
     root = write_corpus(tmp_path, tsv="sentence\tlabel\n\tpos\n")
     with pytest.raises(CorpusError, match=r"train\.tsv:2: empty sentence"):
         encode_classification_split(root, "train", Vocab.load(root))
+
+
+def test_length_grouped_batches_cover_every_sentence_once_with_little_padding():
+    rng = random.Random(0)
+    lengths = [rng.randint(1, 150) for _ in range(1000)]
+    batches = length_grouped_batches(lengths, 8, seed=3, epoch=2)
+    assert sorted(i for b in batches for i in b) == list(range(1000))
+    assert all(1 <= len(b) <= 8 for b in batches)
+    assert batches == length_grouped_batches(lengths, 8, seed=3, epoch=2)
+    assert batches != length_grouped_batches(lengths, 8, seed=3, epoch=3)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    shuffled = list(range(1000))
+    random.Random(1).shuffle(shuffled)
+    plain = sum(8 * max(lengths[i] for i in shuffled[s:s + 8]) for s in range(0, 1000, 8))
+    assert padded < 0.7 * plain
+    # The batch order is shuffled: consecutive batches are not sorted by length.
+    firsts = [lengths[b[0]] for b in batches[:POOL_BATCHES]]
+    assert firsts != sorted(firsts)

@@ -11,7 +11,6 @@ from rnnlab.data.synthetic_sentiment import (
     CONSTRUCTIONS,
     LABELS,
     NEGATIVE,
-    POSITIONS,
     POSITIVE,
     REVERSALS,
     SyntheticSentimentParams,
@@ -19,7 +18,7 @@ from rnnlab.data.synthetic_sentiment import (
 from rnnlab.errors import ConfigError
 
 POLARITY = {**{w: "positive" for w in POSITIVE}, **{w: "negative" for w in NEGATIVE}}
-SMALL = {"n_train": 90, "n_valid": 36, "n_test": 18}
+SMALL = {"n_train": 96, "n_valid": 48, "n_test": 24}
 
 
 def flip(label):
@@ -62,30 +61,33 @@ def test_same_seed_same_bytes(tmp_path):
     assert json.loads(a["GENERATOR.json"])["params"]["seed"] == 9
 
 
-@pytest.mark.parametrize("split, n", [("train", 90), ("valid", 36), ("test", 18)])
+@pytest.mark.parametrize("split, n", [("train", 96), ("valid", 48), ("test", 24)])
 def test_balanced_cells(corpus, split, n):
     data = read_tsv(corpus / f"{split}.tsv", allowed_labels=LABELS)
-    assert data.extra_columns == ("position", "construction")
+    assert data.extra_columns == ("distance", "construction")
     cells = Counter((ex.label, *ex.extra) for ex in data.examples)
     assert len(data.examples) == n
-    assert set(cells) == set(product(LABELS, POSITIONS, CONSTRUCTIONS))
+    buckets = ("1–8", "9–24", "25–64", "65–150")
+    assert set(cells) == set(product(LABELS, buckets, CONSTRUCTIONS))
     assert len(set(cells.values())) == 1
 
 
 @pytest.mark.parametrize("split", ["train", "valid", "test"])
-def test_label_follows_construction_and_position(corpus, split):
+def test_label_follows_construction_and_distance(corpus, split):
+    distances = Counter()
     for ex in read_tsv(corpus / f"{split}.tsv").examples:
-        position, construction = ex.extra
+        bucket, construction = ex.extra
         tokens = ex.sentence.split()
         start, end, label = evidence_span(tokens, construction)
         assert label == ex.label, ex.sentence
         assert tokens[-1] == "."
-        if position == "front":
-            assert start == 0 and len(tokens) - 1 - end >= SyntheticSentimentParams.filler_min
-        elif position == "end":
-            assert end == len(tokens) - 2 and start > 0
-        else:
-            assert start > 0 and end < len(tokens) - 2
+        low, high = (int(x) for x in bucket.split("–"))
+        distance = len(tokens) - 1 - end  # tokens after the evidence's last word, "." included
+        assert low <= distance <= high, ex.sentence
+        distances[bucket] += distance > 1
+        # At most one neutral clause (<= 9 tokens) and its comma before the evidence.
+        assert start == 0 or (start <= 10 and tokens[start - 1] == ","), ex.sentence
+    assert distances["65–150"] > 0 and distances["9–24"] > 0
 
 
 def test_filler_is_neutral(corpus):
@@ -98,26 +100,32 @@ def test_filler_is_neutral(corpus):
 
 @pytest.mark.parametrize(
     "overrides, message",
-    [({"filler_min": 10, "filler_max": 5}, "filler_min"), ({"filler_min": -1}, "filler_min"), ({"n_valid": 0}, "n_valid")],
+    [({"distance_edges": [5, 5]}, "distance_edges"), ({"distance_edges": [0, 9]}, "distance_edges"),
+     ({"distance_edges": [1]}, "distance_edges"), ({"n_valid": 0}, "n_valid")],
 )
 def test_bad_params(overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_params("synthetic-sentiment", overrides)
 
 
-def test_no_filler_gives_bare_evidence(tmp_path):
-    generate("synthetic-sentiment", tmp_path / "z", overrides={**SMALL, "filler_min": 0, "filler_max": 0})
+def test_distance_one_puts_the_evidence_last(tmp_path):
+    generate("synthetic-sentiment", tmp_path / "z", overrides={**SMALL, "distance_edges": [1, 2]})
     for ex in read_tsv(tmp_path / "z" / "valid.tsv").examples:
         tokens = ex.sentence.split()
-        start, end, _ = evidence_span(tokens, ex.extra[1])
-        assert (start, end) == (0, len(tokens) - 2)
+        _, end, _ = evidence_span(tokens, ex.extra[1])
+        assert end == len(tokens) - 2 and ex.extra[0] == "1"
+
+
+def test_a_bucket_no_filler_fits_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="no neutral filler fits the distance bucket 2–3"):
+        generate("synthetic-sentiment", tmp_path / "z", overrides={**SMALL, "distance_edges": [1, 2, 4]})
 
 
 def test_example():
     text = synthetic.example("synthetic-sentiment", 1)
     assert text == synthetic.example("synthetic-sentiment", 1)
     header, *rows = text.splitlines()
-    assert header == "sentence\tlabel\tposition\tconstruction"
+    assert header == "sentence\tlabel\tdistance\tconstruction"
     assert sorted(r.split("\t")[3] for r in rows) == ["contrast", "negation", "plain"]
     for r in rows:
         sentence, label, _, construction = r.split("\t")

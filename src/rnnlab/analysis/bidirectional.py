@@ -3,14 +3,15 @@
 A forward RNN/LSTM classifier that reads its last state must carry evidence from the start of a
 sentence to its end; a BiLSTM's reverse direction reads the sentence from the end, so evidence at
 either end is near one of its two final states (Schuster & Paliwal 1997). Accuracy is broken down
-by every extra column of the split (``synthetic-sentiment``: ``position`` of the evidence and its
-``construction``) and by sentence-length bucket, which every corpus has.
+by every extra column of the split (``synthetic-sentiment``: the ``distance`` bucket from the
+evidence to the end of the sentence, and its ``construction``) and by sentence-length bucket, which
+every corpus has. The headline is the farthest level of one factor (``distance``): there a
+forward reader must carry the evidence longest, while the reverse direction reads it early.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from types import MappingProxyType
 from typing import Sequence
 
 import matplotlib.pyplot as plt
@@ -34,8 +35,6 @@ ALL = "all"
 LENGTH = "length"
 # (A, B) family pairs compared level by level: what the second direction adds, what gating adds.
 PAIRS = (("bilstm", "lstm"), ("lstm", "rnn"))
-# Factors whose levels have a natural order; others keep their order of first appearance.
-LEVEL_ORDERS = MappingProxyType({"position": ("front", "middle", "end")})
 
 
 def length_buckets(lengths: Sequence[int], buckets: int) -> list[str]:
@@ -52,13 +51,18 @@ def length_buckets(lengths: Sequence[int], buckets: int) -> list[str]:
     return [labels[b] for b in index]
 
 
-def level_order(values: Sequence[str], factor: str) -> list[str]:
-    """Levels in first-appearance order; length buckets by their shortest length."""
+def _range_start(level: str) -> int | None:
+    """The first number of a numeric level ("9–24" -> 9, "7" -> 7), else None."""
+    head = level.split("–")[0]
+    return int(head) if head.isdigit() else None
+
+
+def level_order(values: Sequence[str]) -> list[str]:
+    """Numeric levels (buckets such as "9–24") by their first number; other levels in first-appearance order."""
     levels = list(dict.fromkeys(values))
-    if factor == LENGTH:
-        return sorted(levels, key=lambda v: int(v.split("–")[0]))
-    known = LEVEL_ORDERS.get(factor, ())
-    return sorted(levels, key=lambda v: known.index(v) if v in known else len(known))
+    if all(_range_start(v) is not None for v in levels):
+        return sorted(levels, key=_range_start)
+    return levels
 
 
 def breakdown(correct: np.ndarray, factors: dict[str, Sequence[str]]) -> pd.DataFrame:
@@ -67,7 +71,7 @@ def breakdown(correct: np.ndarray, factors: dict[str, Sequence[str]]) -> pd.Data
              "accuracy": 100 * float(correct.mean())}]
     for factor, values in factors.items():
         values = np.asarray(values)
-        for level in level_order(values.tolist(), factor):
+        for level in level_order(values.tolist()):
             chosen = correct[values == level]
             rows.append({"factor": factor, "level": level, "n": int(chosen.size), "correct": int(chosen.sum()),
                          "accuracy": 100 * float(chosen.mean())})
@@ -103,6 +107,29 @@ def _statements(table: pd.DataFrame) -> tuple[list[str], list[dict]]:
     return lines, tests
 
 
+def _runs(group: pd.DataFrame, model: str) -> dict[int, float]:
+    rows = group[group["model"] == model]
+    return dict(zip(rows["seed"], rows["accuracy"]))
+
+
+def headline(table: pd.DataFrame, factor: str | None) -> dict | None:
+    """At the nearest and farthest level of ``factor``: each model's accuracy drop from one to the other
+    (paired over seeds) and the lecture's pairs compared at the farthest level; None without the factor."""
+    data = table[table["factor"] == factor]
+    if factor is None or data.empty:
+        return None
+    levels = level_order(data["level"].tolist())
+    near, far = data[data["level"] == levels[0]], data[data["level"] == levels[-1]]
+    models = _model_order(data["model"].unique())
+    drops = [compare(_runs(near, m), _runs(far, m), names=(f"{m} at {levels[0]}", f"{m} at {levels[-1]}"),
+                     metric=f"accuracy (%) by {factor}") for m in models]
+    pairs = [compare(_runs(far, a), _runs(far, b), names=(a, b), metric=f"accuracy (%) on {factor}={levels[-1]}")
+             for a, b in _pairs(models)]
+    return {"factor": factor, "near": levels[0], "far": levels[-1],
+            "drops": [{"model": m, **c.__dict__, "decided": c.decided} for m, c in zip(models, drops)],
+            "comparisons": [{**c.__dict__, "decided": c.decided} for c in pairs]}
+
+
 def draw(table: pd.DataFrame) -> plt.Figure:
     set_theme()
     factors = [f for f in dict.fromkeys(table["factor"]) if f != ALL]
@@ -111,7 +138,7 @@ def draw(table: pd.DataFrame) -> plt.Figure:
     width = 0.8 / len(models)
     for ax, factor in zip(axes[0], factors or [ALL]):
         data = table[table["factor"] == factor]
-        levels = level_order(data["level"].tolist(), factor)
+        levels = level_order(data["level"].tolist())
         for i, model in enumerate(models):
             runs = data[data["model"] == model]
             cis = [mean_ci(runs[runs["level"] == level]["accuracy"].tolist()) for level in levels]
@@ -120,8 +147,9 @@ def draw(table: pd.DataFrame) -> plt.Figure:
             errors = np.array([[c.mean - c.low for c in cis], [c.high - c.mean for c in cis]])
             ax.bar(x, means, width, color=f"C{i}", label=model)
             ax.errorbar(x, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="black", lw=0.8, capsize=2)
-        ax.set_xticks(np.arange(len(levels)), levels, rotation=30 if factor == LENGTH else 0)
-        ax.set(xlabel=f"{factor} (tokens)" if factor == LENGTH else factor, ylabel="accuracy (%)", ylim=(0, 100))
+        numeric = all(_range_start(level) is not None for level in levels)
+        ax.set_xticks(np.arange(len(levels)), levels, rotation=30 if numeric else 0)
+        ax.set(xlabel=f"{factor} (tokens)" if numeric else factor, ylabel="accuracy (%)", ylim=(0, 100))
     fig.tight_layout()
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=len(models),
                bbox_to_anchor=(0.5, 1.0), frameon=False)
@@ -129,7 +157,7 @@ def draw(table: pd.DataFrame) -> plt.Figure:
 
 
 def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str | None, buckets: int,
-                  device: torch.device) -> AnalysisOutput:
+                  device: torch.device, headline_factor: str | None = None) -> AnalysisOutput:
     chosen = split or (available_splits(corpus_dir, "classification", ("test", "valid")) or ("test",))[0]
     raw = read_classification_split(corpus_dir, chosen)
     vocab = Vocab.load(corpus_dir)
@@ -150,7 +178,8 @@ def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     columns = ["model", "family", "layers", "seed", "split", "factor", "level", "n", "correct", "accuracy"]
     table = pd.concat(frames, ignore_index=True)[columns]
     statements, tests = _statements(table)
-    summary = {"split": chosen, "factors": [f for f in factors], "comparisons": tests, "statements": statements}
+    summary = {"split": chosen, "factors": [f for f in factors], "comparisons": tests, "statements": statements,
+               "headline": headline(table, headline_factor)}
     caption = (f"Accuracy (%) of each classifier on the {chosen} split broken down by "
                f"{', '.join(factors)} (length: sentence-length quantile buckets in tokens); bars: mean over seeds, "
                "whiskers: 95% CI.")

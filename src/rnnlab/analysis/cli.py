@@ -75,7 +75,7 @@ def _cmd_bidirectional(args: argparse.Namespace) -> int:
     bidirectional = ANALYSES["bidirectional"].load()
     settings = _settings(args, ANALYSES["bidirectional"].settings)
     output = bidirectional.bidirectional(Path(args.corpus_dir), args.models, settings.split,
-                                         settings.length_buckets, _setup_torch(args))
+                                         settings.length_buckets, _setup_torch(args), settings.headline_factor)
     write_output(args.out, output, _drawn(args))
     return _report(args, output, output.summary["statements"])
 

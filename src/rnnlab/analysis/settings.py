@@ -116,6 +116,8 @@ class LongDistanceSettings:
 class BidirectionalSettings:
     split: str | None = setting(None, "Split to read (null: test, else valid).", choices=(*SPLITS, None))
     length_buckets: int = setting(4, "Sentence-length buckets (quantiles).", minimum=1)
+    headline_factor: str | None = setting(
+        "distance", "Column of the split whose nearest and farthest levels give the headline (null: none).")
 
     def __post_init__(self) -> None:
         check(self, "bidirectional")

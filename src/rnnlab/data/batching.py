@@ -150,10 +150,35 @@ def window_contexts(data: torch.Tensor, width: int, start_id: int) -> torch.Tens
     return padded.unfold(0, width, 1)[: data.numel()]
 
 
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The example order of one epoch: a function of (seed, epoch) only, so resuming needs no state."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=generator)
+    return torch.randperm(n, generator=_epoch_generator(seed, epoch))
+
+
+# Batches per pool of length-grouped batching.
+POOL_BATCHES = 32
+
+
+def length_grouped_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
+    """The mini-batches of one epoch, each of sentences of similar length, so that the recurrence
+    spends little of its time on padding; a function of (seed, epoch) only.
+
+    The epoch's shuffled order is cut into pools of POOL_BATCHES batches; each pool is sorted by
+    length and cut into batches, and the batches are shuffled again (the bucketing of torchtext's
+    BucketIterator). Every sentence is in exactly one batch, and the batch order stays random.
+    """
+    generator = _epoch_generator(seed, epoch)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    pool = POOL_BATCHES * batch_size
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start:start + pool], key=lambda i: lengths[i])  # stable: ties keep the shuffle
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
 
 @dataclass(frozen=True)

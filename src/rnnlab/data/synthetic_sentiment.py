@@ -1,16 +1,19 @@
 """``synthetic-sentiment``: review sentences whose label hangs on words to the right of the evidence.
 
-Each row is ``sentence<TAB>label<TAB>position<TAB>construction``. One evidence span sits at the
-``front``, in the ``middle`` or at the ``end`` of neutral filler, in one of three constructions:
+Each row is ``sentence<TAB>label<TAB>distance<TAB>construction``. One evidence span, near the
+start of the sentence, is followed by neutral filler; ``distance`` is the bucket (e.g. ``25–64``)
+of the number of tokens after the evidence's last word, the final "." included, so it is how far
+a left-to-right reader must carry the evidence to the end of the sentence. The evidence comes in
+one of three constructions:
 
 - ``plain``: one sentiment word gives the label ("the acting was great").
 - ``negation``: a reversal after the sentiment word flips it ("the acting was great ? not at all").
 - ``contrast``: two clauses of opposite polarity joined by "but"; the clause after "but" gives
   the label ("the plot was great , but overall it was dull").
 
-The filler never holds a sentiment word, "not", "but" or "?". Label, position and construction
-are balanced in every split. A left-to-right reader has to carry front evidence across the
-whole filler; a bidirectional one also reads it from the near side.
+The filler never holds a sentiment word, "not", "but" or "?". Label, distance bucket and
+construction are balanced in every split. At most one neutral clause precedes the evidence, so a
+bidirectional reader's reverse direction always finds it near its own end, whatever the distance.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from .corpus_io import tsv_line
 from .synthetic import CorpusGenerator, StableRandom, balanced
 
 LABELS = ("negative", "positive")
-POSITIONS = ("front", "middle", "end")
 CONSTRUCTIONS = ("plain", "negation", "contrast")
-COLUMNS = ("sentence", "label", "position", "construction")
+COLUMNS = ("sentence", "label", "distance", "construction")
+# Tries at drawing a filler whose length lands in the bucket before the generator gives up.
+MAX_TRIES = 100
 
 POSITIVE = (
     "great", "wonderful", "excellent", "brilliant", "superb", "delightful", "moving", "charming",
@@ -84,19 +88,24 @@ class SyntheticSentimentParams:
     n_train: int = 3600
     n_valid: int = 900
     n_test: int = 900
-    filler_min: int = 16
-    filler_max: int = 64
+    # Bucket b holds the distances edges[b] .. edges[b+1] - 1 (1: the evidence is followed by "." alone).
+    distance_edges: tuple[int, ...] = (1, 9, 25, 65, 151)
     seed: int = 0
 
     def __post_init__(self) -> None:
         for key in ("n_train", "n_valid", "n_test"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
-        if not 0 <= self.filler_min <= self.filler_max:
+        edges = self.distance_edges
+        if len(edges) < 2 or edges[0] < 1 or any(b <= a for a, b in zip(edges, edges[1:])):
             raise ConfigError(
-                f"parameters 'filler_min' and 'filler_max' need 0 <= filler_min <= filler_max, "
-                f"got {self.filler_min} and {self.filler_max}"
+                f"parameter 'distance_edges' must be at least two increasing integers from 1 up, got {list(edges)}"
             )
+
+    @property
+    def buckets(self) -> tuple[tuple[int, int], ...]:
+        """(shortest, longest) distance of each bucket."""
+        return tuple((a, b - 1) for a, b in zip(self.distance_edges, self.distance_edges[1:]))
 
 
 def _polar_words(label: str) -> tuple[str, ...]:
@@ -133,21 +142,37 @@ def neutral_filler(rng: StableRandom, length: int) -> list[str]:
     return tokens
 
 
-def row(rng: StableRandom, params: SyntheticSentimentParams, label: str, position: str, construction: str) -> str:
-    """One TSV row: the evidence placed at ``position`` within neutral filler."""
-    length = rng.between(params.filler_min, params.filler_max)
-    before = {"front": 0, "middle": length // 2, "end": length}[position]
-    left, right = neutral_filler(rng, before), neutral_filler(rng, length - before)
-    parts = [part for part in (left, evidence(rng, label, construction), right) if part]
-    tokens = [tok for i, part in enumerate(parts) for tok in ([","] if i else []) + part] + ["."]
-    return tsv_line((" ".join(tokens), label, position, construction))
+def bucket_label(bucket: tuple[int, int]) -> str:
+    low, high = bucket
+    return f"{low}–{high}" if low != high else str(low)
+
+
+def trailing_filler(rng: StableRandom, bucket: tuple[int, int]) -> list[str]:
+    """What follows the evidence up to and including the final ".": its length is in ``bucket``."""
+    low, high = bucket
+    for _ in range(MAX_TRIES):
+        distance = rng.between(low, high)
+        if distance == 1:
+            return ["."]
+        # "," + filler + "." add two tokens to the filler, which holds at least one clause.
+        tokens = [","] + neutral_filler(rng, max(1, distance - 2)) + ["."]
+        if len(tokens) <= high:
+            return tokens
+    raise ConfigError(f"no neutral filler fits the distance bucket {bucket_label(bucket)}; widen 'distance_edges'")
+
+
+def row(rng: StableRandom, label: str, bucket: tuple[int, int], construction: str) -> str:
+    """One TSV row: at most one neutral clause, the evidence, then filler of a length in ``bucket``."""
+    lead = neutral_clause(rng) + [","] if rng.chance(0.5) else []
+    tokens = lead + evidence(rng, label, construction) + trailing_filler(rng, bucket)
+    return tsv_line((" ".join(tokens), label, bucket_label(bucket), construction))
 
 
 def split_rows(params: SyntheticSentimentParams, split: str, n: int) -> list[str]:
-    """The rows of one split, balanced over label x position x construction."""
+    """The rows of one split, balanced over label x distance bucket x construction."""
     rng = StableRandom(f"synthetic-sentiment/{params.seed}/{split}")
-    cells = list(product(LABELS, POSITIONS, CONSTRUCTIONS))
-    return [row(rng, params, *cell) for cell in balanced(cells, n, rng)]
+    cells = list(product(LABELS, params.buckets, CONSTRUCTIONS))
+    return [row(rng, *cell) for cell in balanced(cells, n, rng)]
 
 
 def write(params: SyntheticSentimentParams, out_dir: Path) -> None:
@@ -160,9 +185,8 @@ def write(params: SyntheticSentimentParams, out_dir: Path) -> None:
 def example(seed: int = 0) -> str:
     """The header and one short row per construction."""
     rng = StableRandom(f"synthetic-sentiment/{seed}/example")
-    params = SyntheticSentimentParams(filler_min=4, filler_max=8, seed=seed)
-    cells = [("positive", "front", "negation"), ("negative", "end", "contrast"), ("positive", "middle", "plain")]
-    return tsv_line(COLUMNS) + "".join(row(rng, params, *cell) for cell in cells)
+    cells = [("positive", (1, 8), "negation"), ("negative", (9, 24), "contrast"), ("positive", (1, 8), "plain")]
+    return tsv_line(COLUMNS) + "".join(row(rng, *cell) for cell in cells)
 
 
 GENERATOR = CorpusGenerator(
@@ -171,5 +195,6 @@ GENERATOR = CorpusGenerator(
     params_type=SyntheticSentimentParams,
     write=write,
     example=example,
-    description="sentiment rows whose label needs words to the right of the evidence (negation, contrast)",
+    description="sentiment rows whose evidence lies 1 to 150 tokens before the end and needs the words to its "
+                "right (negation, contrast)",
 )

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import LabelledIds, epoch_permutation, pad_batch
+from ..data.batching import LabelledIds, length_grouped_batches, pad_batch
 from ..errors import ConfigError
 from .params import require_dropout, require_positive
 from .cells import CELLS, ForgetGate, forget_bias_of
@@ -144,7 +144,7 @@ def predict_logits(model: RNNClassifier, data: LabelledIds, pad_id: int, device:
 
 
 class PaddedSentenceBatches:
-    """Shuffled mini-batches of padded sentences, for the objectives of the sentence models.
+    """Shuffled mini-batches of padded sentences of similar length, for the objectives of the sentence models.
 
     Subclasses turn ``padded(rows)`` into a loss. Sentences carry no state across batches.
     """
@@ -156,17 +156,18 @@ class PaddedSentenceBatches:
         self.batch_size = batch_size
         self.device = device
         self.seed = seed
-        self.order = list(range(len(sentences)))
+        self.lengths = [s.numel() for s in sentences]
+        self.batches = length_grouped_batches(self.lengths, batch_size, seed, 0)
 
     def num_batches(self) -> int:
-        return -(-len(self.sentences) // self.batch_size)
+        return len(self.batches)
 
     def start_epoch(self, epoch: int) -> None:
-        self.order = epoch_permutation(len(self.sentences), self.seed, epoch).tolist()
+        self.batches = length_grouped_batches(self.lengths, self.batch_size, self.seed, epoch)
 
     def padded(self, index: int) -> tuple[list[int], torch.Tensor, torch.Tensor]:
         """Rows of batch ``index``, their ids (T, B) on the device and lengths (B,)."""
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = self.batches[index]
         ids, lengths = pad_batch([self.sentences[i] for i in rows], self.pad_id)  # (T, B), (B,)
         return rows, ids.to(self.device), lengths
 
