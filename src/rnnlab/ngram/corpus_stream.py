@@ -42,8 +42,8 @@ class StreamedCorpus:
     def sentence_bounds(self, positions: int) -> np.ndarray:
         """Chunk boundaries at sentence starts, about ``positions`` apart (at least one sentence each)."""
         starts = np.flatnonzero(self.seq == BOS_ID)
-        picked = starts[np.unique(np.searchsorted(starts, np.arange(0, self.seq.size, max(positions, 1))))]
-        return np.append(picked, self.seq.size)
+        first_after = np.searchsorted(starts, np.arange(0, self.seq.size, max(positions, 1)))
+        return np.append(starts[np.unique(first_after[first_after < starts.size])], self.seq.size)
 
 
 def _encode_block(text: str, vocab: dict[str, int]) -> np.ndarray:

@@ -61,10 +61,10 @@ class _Counter:
         for chunk in range(self.bounds.size - 1):
             a, b = int(self.bounds[chunk]), int(self.bounds[chunk + 1])
             depth = self.corpus.depth(a, b)
-            ids = self._context_ids(n, chunk, depth)
             ends = np.flatnonzero(depth >= n - 1)  # (E,) positions where an n-gram ends
-            if ends.size == 0:
+            if ends.size == 0:  # then the chunk has no n-grams of higher orders either
                 continue
+            ids = self._context_ids(n, chunk, depth)
             keys = ids[ends - 1] * self.vocab_size + seq[a:b][ends]
             run, inverse = sorted_run(keys, ids[ends], a + ends)
             runs.append((chunk, self._file("run", n, chunk)))
