@@ -20,7 +20,8 @@ MIN_MEMORY = 1 << 16
 TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
 COUNT_BYTES_PER_POSITION = 128  # ids, keys, sort order, inverse and the sorted run of one chunk
 MERGE_BYTES_PER_ROW = 6 * 32  # buffered records of every run, their concatenation and its sorted copy
-WRITE_BYTES_PER_ROW = 1024  # formatting segments and per-byte indices of one block of ARPA lines
+WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
+WRITE_BYTES_PER_ROW = 1024 * (WRITE_THREADS + 1)  # formatting of the blocks in flight and one being written
 MAX_WRITE_ROWS = 1 << 18
 
 

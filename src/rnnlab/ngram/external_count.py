@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .budget import Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
-from .spill import TempSpace, append, merge_runs, sorted_run
+from .spill import RECORD, TempSpace, append, merge_runs, read_blocks, sorted_run
 
 
 @dataclass
@@ -51,8 +52,9 @@ class _Counter:
             return self.corpus.seq[a:b].astype(np.int64)
         ids = np.full(b - a, -1, dtype=np.int64)
         inverse = np.fromfile(self._file("inv", n - 1, chunk), dtype=np.int32)
-        rows = np.fromfile(self._file("row", n - 1, chunk), dtype=np.int64)
-        ids[np.flatnonzero(depth >= n - 2)] = rows[inverse]
+        if self.counted[n - 2].runs > 1:  # one run is the table itself: its rows are the table's rows
+            inverse = np.fromfile(self._file("row", n - 1, chunk), dtype=np.int64)[inverse]
+        ids[np.flatnonzero(depth >= n - 2)] = inverse
         return ids
 
     def count(self, n: int, lower_size: int) -> CountedOrder:
@@ -82,18 +84,24 @@ class _Counter:
         records.touch()
         continuation = np.zeros(lower_size, dtype=np.int64)  # (G_{n-1},) distinct left extensions
         size = 0
-        if runs:
-            block = self.budget.merge_rows(len(runs), resident=self.corpus.seq.nbytes + continuation.nbytes)
-            for merged, rows in merge_runs([path for _, path in runs], block):
+        block = self.budget.merge_rows(len(runs), resident=self.corpus.seq.nbytes + continuation.nbytes)
+        if len(runs) == 1:
+            runs[0][1].replace(records)
+            merged_blocks: Iterator[tuple[np.ndarray, list[np.ndarray]]] = (
+                (part, []) for part in read_blocks(records, RECORD, block))
+        else:
+            merged_blocks = merge_runs([path for _, path in runs], block) if runs else iter(())
+        for merged, rows in merged_blocks:
+            if len(runs) > 1:
                 append(records, merged)
-                np.add.at(continuation, merged["suffix"], 1)
-                size += merged.size
-                if not last:
-                    for (chunk, _), run_rows in zip(runs, rows):
-                        append(self._file("row", n, chunk), run_rows)
+            np.add.at(continuation, merged["suffix"], 1)
+            size += merged.size
+            if not last:
+                for (chunk, _), run_rows in zip(runs, rows):
+                    append(self._file("row", n, chunk), run_rows)
         self.space.note_usage()
         for _, path in runs:
-            path.unlink()
+            path.unlink(missing_ok=True)
         lower = self._file("continuation", n - 1)
         continuation.tofile(lower)
         self.counted[-1].continuation = lower

@@ -112,12 +112,6 @@ class _Run:
 
 def merge_runs(paths: list[Path], block: int) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
     """Merged records in key order, with, for every run, the merged row of each row it gave."""
-    if len(paths) == 1:
-        start = 0
-        for records in read_blocks(paths[0], RECORD, block):
-            yield records, [np.arange(start, start + records.size)]
-            start += records.size
-        return
     runs = [_Run(path, block) for path in paths]
     start = 0
     try:

@@ -9,13 +9,15 @@ corpus at the position where each one ends.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from .arpa import FILE_END, SECTION_END, format_lines, header, section_start
-from .budget import Budget
+from .budget import WRITE_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .external_count import CountedOrder
@@ -108,18 +110,29 @@ class _Orders:
             lower = probs
         self.space.note_usage()
 
+    def _line_inputs(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """(log10 probs, word ids, backoffs or None) of order n, block by block."""
+        logprobs = read_blocks(self.space.path(f"logprob.{n}"), np.float64, self.rows)
+        has_backoff = n < len(self.tables)
+        backoffs = read_blocks(self.space.path(f"backoff.{n}"), np.float64, self.rows) if has_backoff else None
+        for words in self._word_blocks(n):
+            yield next(logprobs), words, None if backoffs is None else next(backoffs)
+
     def write(self, path: Path) -> None:
+        """The ARPA file; blocks are formatted on WRITE_THREADS threads (numpy releases the GIL) and
+        written in order."""
         builder = LineBuilder(list(self.corpus.vocab))
-        order = len(self.tables)
-        with open(path, "wb") as out:
+        with open(path, "wb") as out, ThreadPoolExecutor(WRITE_THREADS) as pool:
             out.write(header([t.size for t in self.tables]))
-            for n in range(1, order + 1):
+            for n in range(1, len(self.tables) + 1):
                 out.write(section_start(n))
-                logprobs = read_blocks(self.space.path(f"logprob.{n}"), np.float64, self.rows)
-                backoffs = read_blocks(self.space.path(f"backoff.{n}"), np.float64, self.rows) if n < order else None
-                for block in self._word_blocks(n):
-                    logprob = next(logprobs)
-                    out.write(format_lines(builder, logprob, block, None if backoffs is None else next(backoffs)))
+                pending: deque[Future[bytes]] = deque()
+                for inputs in self._line_inputs(n):
+                    pending.append(pool.submit(format_lines, builder, *inputs))
+                    if len(pending) > WRITE_THREADS:
+                        out.write(pending.popleft().result())
+                while pending:
+                    out.write(pending.popleft().result())
                 out.write(SECTION_END)
             out.write(FILE_END)
 
