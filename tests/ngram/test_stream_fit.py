@@ -44,7 +44,7 @@ def test_same_file_at_every_budget(corpus: Path, tmp_path: Path, order: int, run
                                                                           want.types)
     assert len(stats.runs) == order - 1
     assert all({"one": r == 1, "two": r == 2, "many": r > 5}[runs] for r in stats.runs)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in_memory.arpa", "streamed.arpa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in_memory.arpa", "streamed.arpa", "streamed.arpa.npz"]
 
 
 def test_temp_dir_is_used_and_emptied(corpus: Path, tmp_path: Path) -> None:
@@ -52,13 +52,13 @@ def test_temp_dir_is_used_and_emptied(corpus: Path, tmp_path: Path) -> None:
     stats = fit_arpa(corpus, 3, tmp_path / "out" / "m.arpa", memory="64K", temp_dir=scratch)
     assert stats.temp_peak_bytes > 0
     assert list(scratch.iterdir()) == []
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["m.arpa"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["m.arpa", "m.arpa.npz"]
 
 
 def test_failure_removes_temporary_files(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Path] = []
 
-    def fail(corpus, tables, fallback, budget, space, path):  # noqa: ANN001, ANN202
+    def fail(corpus, tables, fallback, budget, space, path, binary):  # noqa: ANN001, ANN202
         seen.extend(space.path("").iterdir())
         raise RuntimeError("disk full")
 

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from ..errors import ConfigError
 from ..io import atomic_path
+from .binary import binary_path
 from .budget import DEFAULT_MEMORY, Budget, parse_memory
 from .corpus import encode, new_vocab
 from .corpus_stream import read_corpus
@@ -97,6 +98,7 @@ def fit_arpa(
     estimation work within ``memory`` (e.g. ``"2G"``, like lmplz's ``-S``), sorting on disk in
     ``temp_dir`` (default: the folder of ``arpa_path``); the temporary files are removed at the
     end, whether the fit succeeds or fails. The model equals ``build_model``'s at every budget.
+    A binary copy for fast loading is written beside it (``binary.binary_path``).
     """
     start = time.perf_counter()
     _check_order(order)
@@ -105,7 +107,7 @@ def fit_arpa(
     corpus = read_corpus(input_path, budget.text_bytes())
     with atomic_path(arpa_path) as tmp, TempSpace(temp_dir or Path(arpa_path).parent) as space:
         tables = count_external(corpus, order, budget, space)
-        discounts = estimate_and_write(corpus, tables, fallback, budget, space, tmp)
+        discounts = estimate_and_write(corpus, tables, fallback, budget, space, tmp, binary_path(arpa_path))
     return FitStats(
         order=order,
         counts=[t.size for t in tables],

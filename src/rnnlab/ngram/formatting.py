@@ -15,6 +15,18 @@ _DECIMALS = 7
 _WHOLE_LIMIT = 1000  # integer parts come from a table of "0" .. "999"
 
 
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """|values| in units of the last written decimal."""
+    return np.rint(np.abs(values) * 10**_DECIMALS).astype(np.int64)
+
+
+def as_written(values: np.ndarray) -> np.ndarray:
+    """The numbers that the text written by ``LineBuilder.number`` reads back as (digits / 10^7,
+    which is the same double as the shortened digits over their power of ten)."""
+    scaled = _scaled(values)
+    return np.where(scaled > 0, np.copysign(scaled / 10.0**_DECIMALS, values), 0.0)
+
+
 class ByteTable:
     """Many short byte strings stored back to back in one buffer."""
 
@@ -66,7 +78,7 @@ class LineBuilder:
         preceded by a tab if ``tab``."""
         if not (np.abs(values) < _WHOLE_LIMIT - 1).all():
             raise ValueError(f"can only format finite numbers of magnitude below {_WHOLE_LIMIT - 1}")
-        scaled = np.rint(np.abs(values) * 10**_DECIMALS).astype(np.int64)  # (R,)
+        scaled = _scaled(values)  # (R,)
         whole, frac = np.divmod(scaled, 10**_DECIMALS)
         hi, lo = np.divmod(frac, 1000)
         negative = (values < 0) & (scaled > 0)

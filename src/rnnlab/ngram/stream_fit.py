@@ -21,7 +21,8 @@ from .budget import WRITE_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .external_count import CountedOrder
-from .formatting import LineBuilder
+from .binary import write_binary
+from .formatting import LineBuilder, as_written
 from .kneser_ney import Discounts, counts_of_counts, discounts_from, log10_probs, smooth, uniform
 from .spill import RECORD, TempSpace, append, read_blocks
 
@@ -149,11 +150,26 @@ class _Orders:
             yield self.corpus.seq[block["rep"][:, None] + offsets].astype(np.int64)
 
 
+    def write_binary(self, path: Path, arpa_bytes: int) -> None:
+        write_binary(path, arpa_bytes, list(self.corpus.vocab), [t.size for t in self.tables], self._columns())
+
+    def _columns(self) -> Iterator[tuple[str, int, Iterator[np.ndarray]]]:
+        for n, table in enumerate(self.tables, 1):
+            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
+            yield "prefix", n, (k // self.vocab_size if n > 1 else np.zeros_like(k) for k in keys)
+            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
+            yield "word", n, (k % self.vocab_size for k in keys)
+            for name in ("logprob", "backoff")[: 1 + (n < len(self.tables))]:
+                yield name, n, map(as_written, read_blocks(self.space.path(f"{name}.{n}"), np.float64, self.rows))
+
+
 def estimate_and_write(corpus: StreamedCorpus, tables: list[CountedOrder], fallback: Discounts, budget: Budget,
-                       space: TempSpace, path: Path) -> list[Discounts]:
-    """Discounts per order (unigrams first); the ARPA model is written to ``path``."""
+                       space: TempSpace, path: Path, binary: Path) -> list[Discounts]:
+    """Discounts per order (unigrams first); the ARPA model is written to ``path`` and its binary
+    copy (binary.py) to ``binary``."""
     orders = _Orders(corpus, tables, budget, space)
     discounts = [orders.discounts(n, fallback) for n in range(1, len(tables) + 1)]
     orders.estimate(discounts)
     orders.write(path)
+    orders.write_binary(binary, path.stat().st_size)
     return discounts
