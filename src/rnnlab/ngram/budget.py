@@ -18,6 +18,7 @@ MIN_MEMORY = 1 << 16
 
 # Working bytes per item in each stage (measured from the arrays each one holds at once).
 TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
+MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
 COUNT_BYTES_PER_POSITION = 128  # ids, keys, sort order, inverse and the sorted run of one chunk
 MERGE_BYTES_PER_ROW = 6 * 32  # buffered records of every run, their concatenation and its sorted copy
 WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
@@ -47,7 +48,7 @@ class Budget:
         return max(64, (self.total - resident) // per_row)
 
     def text_bytes(self, resident: int = 0) -> int:
-        return self._rows(resident, TEXT_BYTES_PER_BYTE)
+        return min(MAX_TEXT_BYTES, self._rows(resident, TEXT_BYTES_PER_BYTE))
 
     def count_positions(self, resident: int = 0) -> int:
         return self._rows(resident, COUNT_BYTES_PER_POSITION)

@@ -9,8 +9,7 @@ corpus at the position where each one ends.
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +22,7 @@ from .corpus_stream import StreamedCorpus
 from .external_count import CountedOrder
 from .binary import write_binary
 from .formatting import LineBuilder, as_written
+from .parallel import in_order
 from .kneser_ney import Discounts, counts_of_counts, discounts_from, log10_probs, smooth, uniform
 from .spill import RECORD, TempSpace, append, read_blocks
 
@@ -127,13 +127,9 @@ class _Orders:
             out.write(header([t.size for t in self.tables]))
             for n in range(1, len(self.tables) + 1):
                 out.write(section_start(n))
-                pending: deque[Future[bytes]] = deque()
-                for inputs in self._line_inputs(n):
-                    pending.append(pool.submit(format_lines, builder, *inputs))
-                    if len(pending) > WRITE_THREADS:
-                        out.write(pending.popleft().result())
-                while pending:
-                    out.write(pending.popleft().result())
+                inputs = ((builder, *block) for block in self._line_inputs(n))
+                for lines in in_order(pool, format_lines, inputs, ahead=WRITE_THREADS):
+                    out.write(lines)
                 out.write(SECTION_END)
             out.write(FILE_END)
 
