@@ -87,19 +87,19 @@ def draw(rows: list[dict], path: Path) -> None:
 def sweep(args: argparse.Namespace) -> int:
     if args.kenlm and not shutil.which(str(args.kenlm)):
         raise SystemExit(f"--kenlm {args.kenlm}: not an executable; give the path of KenLM's lmplz")
+    output, figure = args.output or SCALING_RECORD, args.figure or FIGURE
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="rnnlab-ngram-scaling-", dir=args.temp_dir) as tmp:
-        rows = [measure_size(tokens, args, Path(tmp)) for tokens in args.tokens]
-    report = {
-        "benchmark": "ngram fit scaling against KenLM lmplz (order-5 modified Kneser-Ney)",
-        "machine": machine(),
-        "command": " ".join(["python", "benchmarks/ngram.py", *sys.argv[1:]]),
-        "settings": {"vocab": args.vocab, "order": args.order, "seed": args.seed, "memory": args.memory,
-                     "repeats": args.repeats, "kenlm": str(args.kenlm) if args.kenlm else None},
-        "sizes": rows,
-    }
-    output = args.output or SCALING_RECORD
-    write_json(output, report)
-    figure = args.figure or FIGURE
-    draw(rows, figure)
+        for tokens in args.tokens:  # recorded after every size, so a long sweep keeps what it measured
+            rows.append(measure_size(tokens, args, Path(tmp)))
+            write_json(output, {
+                "benchmark": "ngram fit scaling against KenLM lmplz (order-5 modified Kneser-Ney)",
+                "machine": machine(),
+                "command": " ".join(["python", "benchmarks/ngram.py", *sys.argv[1:]]),
+                "settings": {"vocab": args.vocab, "order": args.order, "seed": args.seed, "memory": args.memory,
+                             "repeats": args.repeats, "kenlm": str(args.kenlm) if args.kenlm else None},
+                "sizes": rows,
+            })
+            draw(rows, figure)
     print(f"recorded in {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}; figure {figure}")
     return 0

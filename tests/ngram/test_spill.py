@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.ngram.spill import RECORD, TempSpace, append, merge_runs, read_blocks, sorted_run
+from rnnlab.ngram.spill import RECORD, TempSpace, append, merge_runs, parallel_argsort, read_blocks, sorted_run
 
 
 def _run(keys: np.ndarray) -> np.ndarray:
@@ -59,3 +59,15 @@ def test_temp_space_is_removed_even_on_error(tmp_path: Path) -> None:
             assert space.peak_bytes == 800
             raise RuntimeError("boom")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("keys", [np.random.default_rng(0).integers(0, 1 << 40, size=1 << 17),
+                                  np.random.default_rng(1).integers(0, 50, size=1 << 17),
+                                  np.full(1 << 17, 7, dtype=np.int64)])
+def test_parallel_argsort_sorts(keys: np.ndarray) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        order = parallel_argsort(keys, pool)
+    assert np.array_equal(np.sort(order), np.arange(keys.size))
+    assert np.array_equal(keys[order], np.sort(keys))

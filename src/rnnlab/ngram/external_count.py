@@ -11,13 +11,14 @@ ids of a chunk are rebuilt from two small files instead of a corpus-sized array.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from .budget import Budget
+from .budget import SORT_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .spill import RECORD, TempSpace, append, merge_runs, read_blocks, sorted_run
@@ -39,8 +40,12 @@ class _Counter:
     def __init__(self, corpus: StreamedCorpus, order: int, budget: Budget, space: TempSpace) -> None:
         self.corpus, self.order, self.space = corpus, order, space
         self.vocab_size = len(corpus.vocab)
-        self.bounds = corpus.sentence_bounds(budget.count_positions(resident=corpus.seq.nbytes))
+        # Resident while counting: the corpus and the continuation counts of the order below (at
+        # most one int64 per position). The chunks are the same for every order.
+        resident = corpus.seq.nbytes + 8 * corpus.seq.size
+        self.bounds = corpus.sentence_bounds(budget.count_positions(resident=resident))
         self.budget = budget
+        self.pool: ThreadPoolExecutor | None = None  # sorts each chunk's halves in parallel while counting
 
     def _file(self, kind: str, n: int, chunk: int | None = None) -> Path:
         return self.space.path(f"{kind}.{n}" if chunk is None else f"{kind}.{n}.{chunk}")
@@ -67,8 +72,12 @@ class _Counter:
             if ends.size == 0:  # then the chunk has no n-grams of higher orders either
                 continue
             ids = self._context_ids(n, chunk, depth)
+            del depth  # each array goes as soon as it is used: they make the chunk's peak memory
             keys = ids[ends - 1] * self.vocab_size + seq[a:b][ends]
-            run, inverse = sorted_run(keys, ids[ends], a + ends)
+            suffix = ids[ends]
+            del ids
+            run, inverse = sorted_run(keys, suffix, a + ends, self.pool)
+            del keys, suffix
             runs.append((chunk, self._file("run", n, chunk)))
             append(runs[-1][1], run)
             if not last:
@@ -118,5 +127,7 @@ class _Counter:
 
 def count_external(corpus: StreamedCorpus, order: int, budget: Budget, space: TempSpace) -> list[CountedOrder]:
     """Count every n-gram (n = 1..order) of the padded sentences, one table file per order."""
-    return _Counter(corpus, order, budget, space).run()
+    counter = _Counter(corpus, order, budget, space)
+    with ThreadPoolExecutor(SORT_THREADS) as counter.pool:
+        return counter.run()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +21,7 @@ from ..errors import RnnlabError
 
 # key: packed (prefix row, word); count: occurrences; suffix: row of the n-gram without its first
 # word in the order below; rep: a position in the corpus where the n-gram ends.
+PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it saves
 RECORD = np.dtype([("key", "<i8"), ("count", "<i8"), ("suffix", "<i8"), ("rep", "<i8")])
 
 
@@ -70,9 +72,26 @@ def read_blocks(path: Path, dtype: np.dtype, rows: int) -> Iterator[np.ndarray]:
             yield block
 
 
-def sorted_run(keys: np.ndarray, suffix: np.ndarray, rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def parallel_argsort(keys: np.ndarray, pool: ThreadPoolExecutor | None) -> np.ndarray:
+    """A sorting permutation of ``keys``, sorted as two halves on two threads when ``pool`` is given.
+
+    Keys below a pivot (the median of a sample of them) and the others are sorted apart (numpy releases
+    the GIL while sorting); equal keys fall on the same side, so the two orders concatenated sort
+    the whole array.
+    """
+    if pool is None or keys.size < PARALLEL_SORT_MIN:
+        return np.argsort(keys)
+    sample = np.sort(keys[:: max(1, keys.size // 1024)])
+    pivot = sample[sample.size // 2]
+    halves = [np.flatnonzero(keys < pivot), np.flatnonzero(keys >= pivot)]
+    orders = pool.map(lambda rows: rows[np.argsort(keys[rows])], halves)
+    return np.concatenate(list(orders))
+
+
+def sorted_run(keys: np.ndarray, suffix: np.ndarray, rep: np.ndarray,
+               pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distinct keys with their counts as one run, and the run row of every input key."""
-    order = np.argsort(keys)
+    order = parallel_argsort(keys, pool)
     ordered = keys[order]
     new = np.empty(ordered.size, dtype=bool)
     new[:1] = True
