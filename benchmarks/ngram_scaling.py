@@ -91,7 +91,7 @@ def sweep(args: argparse.Namespace) -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="rnnlab-ngram-scaling-", dir=args.temp_dir) as tmp:
         for tokens in args.tokens:  # recorded after every size, so a long sweep keeps what it measured
-            rows.append(measure_size(tokens, args, Path(tmp)))
+            rows = sorted([*rows, measure_size(tokens, args, Path(tmp))], key=lambda row: row["tokens"])
             write_json(output, {
                 "benchmark": "ngram fit scaling against KenLM lmplz (order-5 modified Kneser-Ney)",
                 "machine": machine(),

@@ -86,7 +86,7 @@ class _Orders:
         """Write ``logprob.n`` for every order and ``backoff.n`` below the highest."""
         lower: np.ndarray | None = None
         for n, table in enumerate(self.tables, 1):
-            probs = np.empty(table.size)
+            probs = np.empty(table.size if n < len(self.tables) else 0)  # only lower orders are looked up
             start, next_context = 0, 0
             backoffs = self.space.path(f"backoff.{n - 1}")
             for block, adjusted in self.by_context(n):
@@ -96,7 +96,8 @@ class _Orders:
                 group = np.cumsum(new) - 1
                 below = uniform(self.vocab_size) if lower is None else lower[block["suffix"]]
                 prob, backoff = smooth(group, int(group[-1]) + 1, adjusted, discounts[n - 1], below)
-                probs[start : start + prob.size] = prob
+                if probs.size:
+                    probs[start : start + prob.size] = prob
                 start += prob.size
                 append(self.space.path(f"logprob.{n}"), log10_probs(prob, block["key"] if n == 1 else None))
                 if n > 1:
