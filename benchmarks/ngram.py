@@ -1,4 +1,4 @@
-"""Benchmark: fit an order-5 Kneser-Ney model on a synthetic ~2M-token corpus.
+"""Benchmark: fit an order-5 Kneser-Ney model on a synthetic ~2M-token corpus, or sweep sizes.
 
 The corpus (Zipfian vocabulary, seeded, lines of varying length) is generated in a temporary
 folder. The fit runs in a child process so that its wall time and peak resident memory
@@ -9,6 +9,10 @@ a held-out text an eighth the size. Results go to ``benchmarks/results/ngram.jso
     python benchmarks/ngram.py                 # full size, records the results
     python benchmarks/ngram.py --tokens 200000 # quick run, records nothing
     python benchmarks/ngram.py --compare       # full size, compared with the record
+
+Given several sizes (``--tokens 2M,8M,32M``) or ``--kenlm PATH/lmplz``, it sweeps instead (see
+ngram_scaling.py): fit time and peak RSS at each size within ``--memory``, lmplz side by side,
+recorded in ``benchmarks/results/ngram-scaling.json`` with a log-log figure.
 """
 
 from __future__ import annotations
@@ -27,17 +31,35 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.io import write_json
+from rnnlab.ngram.budget import DEFAULT_MEMORY
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "benchmarks" / "results" / "ngram.json"
 FULL_TOKENS = 2_000_000
 TARGETS = {"fit_wall_seconds": 60.0, "fit_peak_rss_mb": 2048.0}
+SCALING_RECORD = ROOT / "benchmarks" / "results" / "ngram-scaling.json"
+FIGURE = ROOT / "benchmarks" / "results" / "ngram-scaling.png"
+_SIZE_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}
+
+
+def token_counts(text: str) -> list[int]:
+    """``2M,8M,32M`` -> [2000000, 8000000, 32000000] (decimal suffixes K, M, G)."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip().upper()
+        suffix = part[-1] if part and part[-1] in _SIZE_SUFFIX else ""
+        try:
+            sizes.append(int(float(part[: len(part) - len(suffix)]) * _SIZE_SUFFIX[suffix]))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"cannot read the token count {part!r}; write e.g. 2M,8M,32M") from None
+    return sizes
 
 FIT_CHILD = """
 import json, sys
 from rnnlab.ngram import fit_arpa
-stats = fit_arpa(sys.argv[1], int(sys.argv[3]), sys.argv[2])
-print(json.dumps({"fit_seconds": stats.seconds, "ngram_counts": stats.counts, "types": stats.types}))
+stats = fit_arpa(sys.argv[1], int(sys.argv[3]), sys.argv[2], memory=sys.argv[4])
+print(json.dumps({"fit_seconds": stats.seconds, "ngram_counts": stats.counts, "types": stats.types,
+                  "runs": stats.runs, "temp_peak_bytes": stats.temp_peak_bytes}))
 """
 
 SCORE_CHILD = """
@@ -85,22 +107,30 @@ def machine() -> dict:
     }
 
 
-def run_child(code: str, *args: str) -> tuple[dict, float, float]:
-    """Run ``code`` in a fresh interpreter: its JSON output, wall seconds and peak RSS in MiB."""
+def run_process(argv: list[str], stdin: Path | None = None, stdout: Path | None = None) -> tuple[bytes, float, float]:
+    """Run ``argv``: its standard output (unless sent to ``stdout``), wall seconds and peak RSS in MiB."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, env=env)
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
+    with open(stdin or os.devnull, "rb") as source, open(stdout or os.devnull, "wb") as sink:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=source, stdout=sink if stdout else subprocess.PIPE,
+                                stderr=subprocess.DEVNULL if stdout else None, env=env)
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
-        raise SystemExit(f"the benchmark child failed (exit status {proc.returncode})")
-    return json.loads(out), wall, usage.ru_maxrss / 1024.0  # Linux reports ru_maxrss in KiB
+        raise SystemExit(f"the benchmark child {argv[0]} failed (exit status {proc.returncode})")
+    return out, wall, usage.ru_maxrss / 1024.0  # Linux reports ru_maxrss in KiB
 
 
-def measure(train: Path, test: Path, arpa: Path, order: int) -> dict:
-    fit, fit_wall, fit_rss = run_child(FIT_CHILD, str(train), str(arpa), str(order))
+def run_child(code: str, *args: str) -> tuple[dict, float, float]:
+    """Run ``code`` in a fresh interpreter: its JSON output, wall seconds and peak RSS in MiB."""
+    out, wall, rss = run_process([sys.executable, "-c", code, *args])
+    return json.loads(out), wall, rss
+
+
+def measure(train: Path, test: Path, arpa: Path, order: int, memory: str) -> dict:
+    fit, fit_wall, fit_rss = run_child(FIT_CHILD, str(train), str(arpa), str(order), memory)
     score, score_wall, score_rss = run_child(SCORE_CHILD, str(arpa), str(test))
     return {
         "fit_wall_seconds": fit_wall,
@@ -126,7 +156,13 @@ def print_table(rows: list[tuple[str, str, str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tokens", type=int, default=FULL_TOKENS, help="Training tokens (default %(default)s).")
+    parser.add_argument("--tokens", type=token_counts, default=[FULL_TOKENS],
+                        help="Training tokens, or sizes to sweep, e.g. 2M,8M,32M (default %(default)s).")
+    parser.add_argument("--memory", default=DEFAULT_MEMORY, help="Memory budget of the fit (default %(default)s).")
+    parser.add_argument("--kenlm", type=Path, metavar="PATH", help="KenLM's lmplz, run side by side (sweep).")
+    parser.add_argument("--repeats", type=int, default=2, help="Paired runs per size in a sweep (default %(default)s).")
+    parser.add_argument("--figure", type=Path, help=f"Figure of a sweep (default {FIGURE.relative_to(ROOT)}).")
+    parser.add_argument("--temp-dir", type=Path, help="Where the sweep's corpora and models go (default: /tmp).")
     parser.add_argument("--vocab", type=int, default=50_000, help="Word types to draw from (default %(default)s).")
     parser.add_argument("--order", type=int, default=5, help="N-gram order (default %(default)s).")
     parser.add_argument("--seed", type=int, default=0)
@@ -134,19 +170,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="Where to record the results (default: the record, "
                         "for full-size runs without --compare).")
     args = parser.parse_args(argv)
+    if len(args.tokens) > 1 or args.kenlm:
+        from ngram_scaling import sweep  # benchmarks/ is on sys.path
+
+        return sweep(args)
+    tokens = args.tokens[0]
 
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory(prefix="rnnlab-ngram-bench-") as tmp:
         train, test, arpa = Path(tmp) / "train.txt", Path(tmp) / "test.txt", Path(tmp) / "model.arpa"
-        write_corpus(train, args.tokens, args.vocab, rng)
-        write_corpus(test, max(1, args.tokens // 8), args.vocab, rng)
-        results = measure(train, test, arpa, args.order)
+        write_corpus(train, tokens, args.vocab, rng)
+        write_corpus(test, max(1, tokens // 8), args.vocab, rng)
+        results = measure(train, test, arpa, args.order, args.memory)
 
     targets = evaluate(results)
     report = {
         "benchmark": "ngram fit (interpolated modified Kneser-Ney)",
         "machine": machine(),
-        "settings": {"tokens": args.tokens, "vocab": args.vocab, "order": args.order, "seed": args.seed},
+        "settings": {"tokens": tokens, "vocab": args.vocab, "order": args.order, "seed": args.seed,
+                     "memory": args.memory},
         "results": {k: round(v, 4) if isinstance(v, float) else v for k, v in results.items()},
         "targets": targets,
     }
@@ -161,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("fit_wall_seconds", "fit_seconds", "fit_peak_rss_mb", "load_seconds", "score_seconds"):
             old, new = recorded["results"][key], results[key]
             print(f"  {key:<20} {old:>10.3f} -> {new:>10.3f}  ({new / old:.2f}x)")
-    output = args.output or (RECORD if args.tokens == FULL_TOKENS and not args.compare else None)
+    output = args.output or (RECORD if tokens == FULL_TOKENS and not args.compare else None)
     if output:
         write_json(output, report)
         print(f"\nrecorded in {output}")

@@ -256,3 +256,15 @@ def test_bad_training_value_is_named_once_by_its_own_key(raw):
     message = _message(raw)
     assert "training.epochs: parameter 'epochs' must be int, got 'three'" in message
     assert message.count("'epochs'") == 1
+
+
+def test_ngram_memory(raw):
+    assert from_dict(copy.deepcopy(raw)).ngram_memory is None
+    raw["ngram"] = {"memory": "512M"}
+    assert from_dict(copy.deepcopy(raw)).ngram_memory == "512M"
+    raw["ngram"] = {"memory": "lots"}
+    with pytest.raises(ConfigError, match="ngram.memory: 'lots' does not match"):
+        from_dict(copy.deepcopy(raw))
+    raw["ngram"] = {"memory": "1K"}
+    with pytest.raises(ConfigError, match="ngram.memory: the memory budget '1K' is below the minimum"):
+        from_dict(raw)

@@ -178,3 +178,11 @@ def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_pa
     for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2",
                    "bidirectional/sst2", "significance"):
         assert f"results/analysis/{folder}" in out
+
+
+def test_ngram_memory_reaches_the_ngram_fits(tmp_path: Path, copy_workflow, run_snakemake):
+    work = _setup(tmp_path, copy_workflow, {**TINY, "ngram": {"memory": "512M"}})
+    shell = run_snakemake(work, "-n", "-p", "--configfile", "tiny.yaml").stdout
+    train = [line for line in shell.splitlines() if "rnnlab train --model" in line]
+    assert any(" ngram-kn3 " in line for line in train)
+    assert all("--memory 512M" in line for line in train)  # models other than n-gram LMs ignore it

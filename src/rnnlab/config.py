@@ -125,6 +125,7 @@ class Config:
     training: dict[str, Any]
     report: dict[str, Any]
     raw: dict[str, Any]
+    ngram_memory: str | None = None  # ngram.memory; None: the fit's default budget
     analyses: dict[str, AnalysisConfig] = field(default_factory=dict)
 
     def model_params(self, task: str, model: str) -> dict[str, Any]:
@@ -192,9 +193,24 @@ def _non_finite(value: Any, path: str) -> list[str]:
 
 
 def _check_semantics(raw: dict[str, Any], source: str) -> None:
-    problems = _corpus_problems(raw) + _training_problems(raw) + _model_problems(raw) + _analysis_problems(raw)
+    problems = (_corpus_problems(raw) + _training_problems(raw) + _model_problems(raw) + _analysis_problems(raw)
+                + _ngram_problems(raw))
     if problems:
         raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems))
+
+
+def _ngram_problems(raw: dict[str, Any]) -> list[str]:
+    """A memory budget below what a fit can work in."""
+    from .ngram.budget import parse_memory
+
+    memory = (raw.get("ngram") or {}).get("memory")
+    if memory is None:
+        return []
+    try:
+        parse_memory(memory, key="ngram.memory")
+    except ConfigError as exc:
+        return [str(exc)]
+    return []
 
 
 def _corpus_problems(raw: dict[str, Any]) -> list[str]:
@@ -398,6 +414,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         training=dict(raw.get("training") or {}),
         report=dict(raw.get("report") or {}),
         raw=raw,
+        ngram_memory=(raw.get("ngram") or {}).get("memory"),
         analyses=_analyses(raw, experiments),
     )
 

@@ -46,3 +46,13 @@ def test_unwritable_output_folder_is_one_clear_error(tmp_path, capsys, model, ta
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert err.strip() == f"error: cannot create output folder {out}: Not a directory; choose a writable output folder"
+
+
+def test_ngram_lm_takes_the_memory_budget(tmp_path, capsys):
+    corpus_dir = _lm_corpus(tmp_path / "corpus")
+    args = ["train", "--model", "ngram-kn3", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir)]
+    assert main([*args, "--out", str(tmp_path / "small"), "--memory", "64K"]) == 0
+    assert main([*args, "--out", str(tmp_path / "default")]) == 0
+    assert (tmp_path / "small/model.arpa").read_bytes() == (tmp_path / "default/model.arpa").read_bytes()
+    assert main([*args, "--out", str(tmp_path / "bad"), "--memory", "1K"]) == 2
+    assert "--memory: the memory budget '1K' is below the minimum" in capsys.readouterr().err

@@ -71,7 +71,8 @@ def test_errors_are_rnnlab_errors(tmp_path: Path) -> None:
 
 
 def test_help_lists_options(capsys: pytest.CaptureFixture[str]) -> None:
-    for action, options in (("fit", ["--order", "--input", "--arpa", "--discount-fallback", "--stats-json"]),
+    fit_options = ["--order", "--input", "--arpa", "--discount-fallback", "--memory", "--temp-dir", "--stats-json"]
+    for action, options in (("fit", fit_options),
                             ("score", ["--arpa", "--input", "--per-sentence", "--json"])):
         with pytest.raises(SystemExit):
             _run(["ngram", action, "--help"])

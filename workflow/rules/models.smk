@@ -12,6 +12,7 @@ rule train_model:
         device=CFG.device,
         backend=PLAN.backend_option(),
         checkpoints="results/checkpoints/{corpus}/{model}/seed{seed}",
+        memory=f"--memory {CFG.ngram_memory}" if CFG.ngram_memory else "",
     threads: CFG.threads
     conda:
         "../envs/rnnlab.yaml"
@@ -26,7 +27,7 @@ rule train_model:
         "rnnlab train --model {wildcards.model} --task {params.task} --corpus {wildcards.corpus}"
         " --corpus-dir {input.corpus} --out {output} --seed {wildcards.seed}"
         " --params-json {params.hp:q} --device {params.device} {params.backend}"
-        " --checkpoint-dir {params.checkpoints} --threads {threads} > {log} 2>&1"
+        " --checkpoint-dir {params.checkpoints} --threads {threads} {params.memory} > {log} 2>&1"
 
 
 rule evaluate_model:

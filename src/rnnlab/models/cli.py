@@ -28,6 +28,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         corpus=args.corpus, corpus_dir=Path(args.corpus_dir), out_dir=Path(args.out), task=args.task,
         seed=args.seed, params=_params(args.params_json), device=args.device, backend=args.backend,
         checkpoint_dir=Path(args.checkpoint_dir) if args.checkpoint_dir else None, threads=args.threads,
+        memory=args.memory,
     ))
     print(f"trained {args.model} on {args.corpus} (seed {args.seed}) -> {args.out}")
     return 0
@@ -55,6 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "default: triton on CUDA where installed, torch otherwise).")
     p.add_argument("--checkpoint-dir", help="Folder for resumable checkpoints (neural models).")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")
+    p.add_argument("--memory", help="Memory budget of n-gram LM counting, e.g. 2G (config ngram.memory); "
+                   "other models ignore it.")
     p.set_defaults(func=_cmd_train)
     m = sub.add_parser("models", help="List the registered models.", description="List every registered model.")
     m.set_defaults(func=_cmd_models)

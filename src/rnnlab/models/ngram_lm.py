@@ -31,8 +31,9 @@ def _train(req: TrainRequest, order: int) -> None:
     fallback = tuple(req.params.get("discount_fallback", (0.5, 1.0, 1.5)))
     make_dir(req.out_dir)
     start = time.perf_counter()
+    memory = {} if req.memory is None else {"memory": req.memory}
     stats = fit_arpa(split_path(req.corpus_dir, "lm", "train"), order, req.out_dir / "model.arpa",
-                     discount_fallback=fallback)
+                     discount_fallback=fallback, **memory)
     seconds = time.perf_counter() - start
     n_params = int(sum(stats.counts))
     write_json(req.out_dir / "status.json", {

@@ -43,6 +43,7 @@ class TrainRequest:
     # declared outputs of a job that died, but a rerun must still find the checkpoints to resume.
     checkpoint_dir: Path | None = None
     threads: int = 1
+    memory: str | None = None  # memory budget of n-gram counting (e.g. "2G"); None: the fit's default
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Interpolated modified Kneser-Ney n-gram language models, compatible with KenLM.
 
 ``fit_arpa`` trains on a text file and writes an ARPA model, reproducing KenLM's ``lmplz``
-with default settings; ``ArpaModel`` loads an ARPA file and scores text like KenLM's ``query``.
+with default settings, within a memory budget (sorting on disk beyond it, like ``lmplz -S``),
+and a binary copy beside it; ``ArpaModel`` loads an ARPA file (through that copy when it
+matches) and scores text like KenLM's ``query``.
 
 Text conventions: one sentence per line, tokens separated by whitespace, UTF-8. Blank lines are
 skipped (KenLM would score them as an empty sentence). ``<s>`` and ``</s>`` may not appear in

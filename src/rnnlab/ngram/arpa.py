@@ -26,29 +26,43 @@ _COUNT_LINE = re.compile(rb"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _BLANK = b" \t\r\n"
 
 
-def _lines(model: NgramModel, n: int, rows: np.ndarray, builder: LineBuilder) -> bytes:
-    table = model.orders[n - 1]
-    segments = builder.number(table.logprob[rows]) + builder.words(model.ngram_words(n, rows))
-    if table.backoff is not None:
-        segments += builder.number(table.backoff[rows], tab=True)
-    segments.append(builder.newline(rows.size))
+def format_lines(builder: LineBuilder, logprob: np.ndarray, words: np.ndarray, backoff: np.ndarray | None) -> bytes:
+    """ARPA lines ``log10prob<TAB>w1 .. wn[<TAB>backoff]`` of (R,) values and (R, n) word ids."""
+    segments = builder.number(logprob) + builder.words(words)
+    if backoff is not None:
+        segments += builder.number(backoff, tab=True)
+    segments.append(builder.newline(logprob.size))
     return builder.join(segments)
+
+
+def header(counts: list[int]) -> bytes:
+    """The ``\\data\\`` block with one ``ngram N=count`` line per order."""
+    lines = ["", "\\data\\"] + [f"ngram {n}={count}" for n, count in enumerate(counts, 1)] + [""]
+    return "\n".join(lines).encode("utf-8") + b"\n"
+
+
+def section_start(n: int) -> bytes:
+    return f"\\{n}-grams:\n".encode("ascii")
+
+
+SECTION_END = b"\n"
+FILE_END = b"\\end\\\n"
 
 
 def write_arpa(model: NgramModel, path: str | os.PathLike[str]) -> None:
     """Write ``model`` as an ARPA file, atomically; values rounded to 7 decimals."""
     builder = LineBuilder(model.vocab)
-    header = ["", "\\data\\"] + [f"ngram {n}={t.size}" for n, t in enumerate(model.orders, 1)] + [""]
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as out:
-            out.write("\n".join(header).encode("utf-8") + b"\n")
+            out.write(header([t.size for t in model.orders]))
             for n, table in enumerate(model.orders, 1):
-                out.write(f"\\{n}-grams:\n".encode("ascii"))
+                out.write(section_start(n))
                 for start in range(0, table.size, CHUNK_ROWS):
                     rows = np.arange(start, min(start + CHUNK_ROWS, table.size), dtype=np.int64)
-                    out.write(_lines(model, n, rows, builder))
-                out.write(b"\n")
-            out.write(b"\\end\\\n")
+                    backoff = None if table.backoff is None else table.backoff[rows]
+                    out.write(format_lines(builder, table.logprob[rows], model.ngram_words(n, rows), backoff))
+                out.write(SECTION_END)
+            out.write(FILE_END)
 
 
 class _Reader:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..io import write_json
+from .budget import DEFAULT_MEMORY
 from .fit import MAX_ORDER, fit_arpa
 from .kneser_ney import DEFAULT_FALLBACK
 from .model import ArpaModel
@@ -18,13 +19,16 @@ _CONVENTIONS = (
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    stats = fit_arpa(args.input, args.order, args.arpa, discount_fallback=tuple(args.discount_fallback))
+    stats = fit_arpa(args.input, args.order, args.arpa, discount_fallback=tuple(args.discount_fallback),
+                     memory=args.memory, temp_dir=args.temp_dir)
     for n in stats.fallback_orders:
         d = stats.discounts[n - 1]
         print(f"Substituting fallback discounts for order {n}: D1={d.d1:g} D2={d.d2:g} D3+={d.d3:g}",
               file=sys.stderr)
     print(f"Unigram tokens {stats.tokens} types {stats.types}")
     print("\n".join(stats.statistics_lines()))
+    print(f"Sorted runs per order from bigrams: {stats.runs}; temporary disk at most "
+          f"{stats.temp_peak_bytes / 2**20:.1f} MiB")
     print(f"Wrote {args.arpa} in {stats.seconds:.2f} s")
     if args.stats_json:
         write_json(args.stats_json, {"input": str(args.input), "arpa": str(args.arpa), **stats.to_dict()})
@@ -65,6 +69,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Discounts used for an order whose counts-of-counts give invalid ones "
         "(default: %(default)s, as lmplz --discount_fallback).",
     )
+    fit.add_argument("--memory", default=DEFAULT_MEMORY, metavar="SIZE",
+                     help="Memory budget, bytes with an optional K/M/G/T suffix, like lmplz -S (default %(default)s); "
+                     "counting sorts on disk beyond it.")
+    fit.add_argument("--temp-dir", metavar="DIR",
+                     help="Folder for the temporary sorted runs (default: the folder of --arpa); removed at the end.")
     fit.add_argument("--stats-json", metavar="PATH", help="Also write counts, discounts and timing as JSON.")
     fit.set_defaults(func=_run_fit)
 

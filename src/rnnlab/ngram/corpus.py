@@ -50,15 +50,20 @@ def new_vocab() -> dict[str, int]:
     return {w: i for i, w in enumerate(SPECIALS)}
 
 
+def input_error(path: str | os.PathLike[str], exc: OSError) -> CorpusError:
+    """The CorpusError for an input file that cannot be opened or read."""
+    if isinstance(exc, FileNotFoundError):
+        return CorpusError(f"{path}: file not found; check the path")
+    return CorpusError(f"{path}: cannot read ({exc.strerror}); check that it is a readable file")
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """The content of ``path``; a missing or unreadable file becomes a CorpusError."""
     p = Path(path)
     try:
         return p.read_bytes()
-    except FileNotFoundError:
-        raise CorpusError(f"{p}: file not found; check the path") from None
     except OSError as exc:
-        raise CorpusError(f"{p}: cannot read ({exc.strerror}); check that it is a readable file") from None
+        raise input_error(p, exc) from None
 
 
 def decode_utf8(data: bytes, path: str | os.PathLike[str], first_line: int = 1) -> str:
@@ -77,11 +82,11 @@ def read_text(path: str | os.PathLike[str]) -> str:
     return decode_utf8(read_bytes(path), path)
 
 
-def _check_markers(lines: Sequence[str], text: str, path: Path) -> None:
+def check_markers(lines: Sequence[str], text: str, path: Path, first_line: int = 1) -> None:
     """Reject sentence markers written in the text: they are added by the model itself."""
     if BOS not in text and EOS not in text:
         return
-    for lineno, line in enumerate(lines, 1):
+    for lineno, line in enumerate(lines, first_line):
         tokens = line.split()
         for marker in (BOS, EOS):
             if marker in tokens:
@@ -96,12 +101,16 @@ def read_sentences(path: str | os.PathLike[str]) -> list[list[str]]:
     p = Path(path)
     text = read_text(p)
     lines = text.split("\n")
-    _check_markers(lines, text, p)
+    check_markers(lines, text, p)
     sentences = [tokens for tokens in (line.split() for line in lines) if tokens]
     if not sentences:
-        raise CorpusError(f"{p}: no tokens (the file is empty or has only blank lines); give a text file "
-                          "with one whitespace-tokenised sentence per line")
+        raise no_tokens(p)
     return sentences
+
+
+def no_tokens(path: Path) -> CorpusError:
+    return CorpusError(f"{path}: no tokens (the file is empty or has only blank lines); give a text file "
+                       "with one whitespace-tokenised sentence per line")
 
 
 def encode(sentences: Iterable[Sequence[str]], vocab: dict[str, int], grow: bool) -> EncodedCorpus:

@@ -3,7 +3,8 @@
 Every line is a sequence of segments of one small shared byte buffer (the vocabulary,
 separators, and tables of digit strings for numbers). Given the segments' offsets and
 lengths, the output is ``source[index]`` where ``index`` advances by 1 inside a segment and
-jumps at segment starts, so it is one cumulative sum of per-byte steps.
+jumps at segment starts: ``j + begin - dest`` for output byte j of a segment that starts at
+``dest`` in the output and ``begin`` in the source.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ import numpy as np
 
 _DECIMALS = 7
 _WHOLE_LIMIT = 1000  # integer parts come from a table of "0" .. "999"
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """|values| in units of the last written decimal."""
+    return np.rint(np.abs(values) * 10**_DECIMALS).astype(np.int64)
+
+
+def as_written(values: np.ndarray) -> np.ndarray:
+    """The numbers that the text written by ``LineBuilder.number`` reads back as (digits / 10^7,
+    which is the same double as the shortened digits over their power of ten)."""
+    scaled = _scaled(values)
+    return np.where(scaled > 0, np.copysign(scaled / 10.0**_DECIMALS, values), 0.0)
 
 
 class ByteTable:
@@ -65,7 +78,7 @@ class LineBuilder:
         preceded by a tab if ``tab``."""
         if not (np.abs(values) < _WHOLE_LIMIT - 1).all():
             raise ValueError(f"can only format finite numbers of magnitude below {_WHOLE_LIMIT - 1}")
-        scaled = np.rint(np.abs(values) * 10**_DECIMALS).astype(np.int64)  # (R,)
+        scaled = _scaled(values)  # (R,)
         whole, frac = np.divmod(scaled, 10**_DECIMALS)
         hi, lo = np.divmod(frac, 1000)
         negative = (values < 0) & (scaled > 0)
@@ -87,11 +100,10 @@ class LineBuilder:
         begin = np.stack([b for b, _ in segments]).T.reshape(-1)  # (R*S,) row by row
         length = np.stack([n for _, n in segments]).T.reshape(-1)
         keep = length > 0
-        begin, length = begin[keep], length[keep]
-        if begin.size == 0:
-            return b""
-        dest = np.cumsum(length) - length  # (K,) where each segment starts in the output
-        step = np.ones(int(length.sum()), dtype=np.int64)
-        step[0] = begin[0]
-        step[dest[1:]] = begin[1:] - (begin[:-1] + length[:-1] - 1)
-        return self.source[np.cumsum(step)].tobytes()
+        total = int(length.sum())
+        index = np.int32 if max(total, self.source.size) < 2**31 else np.int64  # half the traffic of int64
+        begin, length = begin[keep].astype(index), length[keep].astype(index)
+        dest = np.cumsum(length, dtype=index) - length  # (K,) where each segment starts in the output
+        source_at = np.repeat(begin - dest, length)  # (total,) byte j comes from source[j + begin - dest]
+        source_at += np.arange(total, dtype=index)
+        return self.source[source_at].tobytes()

@@ -43,14 +43,23 @@ def check_fallback(values: tuple[float, ...] | list[float]) -> Discounts:
     return Discounts(*(float(d) for d in values), fallback=True)
 
 
+def counts_of_counts(adjusted: np.ndarray) -> np.ndarray:
+    """(5,) n[k] = number of n-grams with adjusted count k, for k <= 4 (n[0] unused)."""
+    return np.bincount(np.minimum(adjusted, 5), minlength=6)[:5]
+
+
 def estimate_discounts(adjusted: np.ndarray, fallback: Discounts) -> Discounts:
-    """Discounts from the counts-of-counts n1..n4 of the adjusted counts.
+    """Discounts from the counts-of-counts of the adjusted counts (see ``discounts_from``)."""
+    return discounts_from(counts_of_counts(adjusted), fallback)
+
+
+def discounts_from(n: np.ndarray, fallback: Discounts) -> Discounts:
+    """Discounts from the counts-of-counts n1..n4 (``n[k]``, as from ``counts_of_counts``).
 
     Chen & Goodman (1998), eq. 26: Y = n1 / (n1 + 2 n2), Dk = k - (k+1) Y n_{k+1} / n_k.
     Evaluated in single precision exactly as KenLM's lmplz does; if some n_k (k <= 3) is zero
     or some Dk falls outside [0, k], ``fallback`` is used instead.
     """
-    n = np.bincount(np.minimum(adjusted, 5), minlength=6)[:5]  # (5,) n[k] = #{count == k}, k <= 4
     if (n[1:4] == 0).any():
         return fallback
     f32 = np.float32
@@ -64,35 +73,53 @@ def estimate_discounts(adjusted: np.ndarray, fallback: Discounts) -> Discounts:
     return Discounts(*amounts)
 
 
-def interpolate(tables: list[OrderCounts], discounts: list[Discounts], vocab: list[str]) -> NgramModel:
-    """Interpolated probabilities and backoff weights of every n-gram, as a backoff model.
+def smooth(group: np.ndarray, groups: int, adjusted: np.ndarray, discounts: Discounts,
+           lower: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Interpolated probabilities (G,) of rows grouped by context ``group`` in [0, groups), and
+    the log10 backoff (C,) of each context.
 
     Chen & Goodman (1998), eqs. 17 and 19 (interpolated modified Kneser-Ney):
       p(w | h) = (a(h w) - D(a(h w))) / sum_v a(h v) + gamma(h) * p(w | h'),
       gamma(h) = (D1 N1(h .) + D2 N2(h .) + D3+ N3+(h .)) / sum_v a(h v),
-    where a are the adjusted counts, h' drops the first word of h, and below unigrams
-    p is uniform over the vocabulary without ``<s>``. gamma(h) is the ARPA backoff of h.
+    where a are the adjusted counts, ``lower`` is p(w | h') (h' drops the first word of h) and
+    gamma(h) is the ARPA backoff of h (log10 0 where h is never a context).
     """
-    uniform = 1.0 / (len(vocab) - 1)
+    counts = adjusted.astype(np.float64)
+    discount = discounts.table()[np.minimum(adjusted, 3)]  # (G,)
+    denom = np.bincount(group, weights=counts, minlength=groups)  # (C,)
+    mass = np.bincount(group, weights=discount, minlength=groups)  # (C,)
+    has_ext = denom > 0
+    gamma = np.divide(mass, denom, out=np.zeros(groups), where=has_ext)
+    prob = (counts - discount) / denom[group] + gamma[group] * lower
+    return prob, np.log10(np.where(has_ext, gamma, 1.0))
+
+
+def log10_probs(prob: np.ndarray, words: np.ndarray | None = None) -> np.ndarray:
+    """log10 of ``prob`` clamped at 0 (rounding above 1, as KenLM does); for unigrams (``words``
+    given) ``<s>``, which is never predicted, gets log10 1 = 0 as KenLM writes it."""
+    logprob = np.minimum(np.log10(prob), 0.0)
+    if words is not None:
+        logprob[words == BOS_ID] = 0.0
+    return logprob
+
+
+def uniform(vocab_size: int) -> float:
+    """p below unigrams: uniform over the vocabulary without ``<s>``."""
+    return 1.0 / (vocab_size - 1)
+
+
+def interpolate(tables: list[OrderCounts], discounts: list[Discounts], vocab: list[str]) -> NgramModel:
+    """Interpolated probabilities and backoff weights of every n-gram, as a backoff model (see ``smooth``)."""
     orders: list[NgramOrder] = []
-    lower_prob = np.empty(0)
+    lower_prob: np.ndarray | float = uniform(len(vocab))
     for n, counts in enumerate(tables, 1):
-        adjusted = counts.adjusted.astype(np.float64)
-        discount = discounts[n - 1].table()[np.minimum(counts.adjusted, 3)]  # (G,)
         contexts = 1 if n == 1 else tables[n - 2].size
-        denom = np.bincount(counts.prefix, weights=adjusted, minlength=contexts)  # (C,)
-        mass = np.bincount(counts.prefix, weights=discount, minlength=contexts)  # (C,)
-        has_ext = denom > 0
-        gamma = np.divide(mass, denom, out=np.zeros(contexts), where=has_ext)
-        lower = uniform if n == 1 else lower_prob[counts.suffix]
-        prob = (adjusted - discount) / denom[counts.prefix] + gamma[counts.prefix] * lower
+        lower = lower_prob if n == 1 else lower_prob[counts.suffix]
+        prob, backoff = smooth(counts.prefix, contexts, counts.adjusted, discounts[n - 1], lower)
         if n > 1:
-            orders[-1].backoff = np.log10(np.where(has_ext, gamma, 1.0))  # 0 where never a context
-        logprob = np.minimum(np.log10(prob), 0.0)  # clamp rounding above 1, as KenLM does
-        if n == 1:
-            logprob[BOS_ID] = 0.0  # <s> is never predicted; KenLM writes log10 1 = 0
-        orders.append(NgramOrder(prefix=counts.prefix, word=counts.word, logprob=logprob,
+            orders[-1].backoff = backoff
+        orders.append(NgramOrder(prefix=counts.prefix, word=counts.word,
+                                 logprob=log10_probs(prob, counts.word if n == 1 else None),
                                  backoff=np.zeros(counts.size) if n < len(tables) else None))
         lower_prob = prob
     return NgramModel(vocab=vocab, orders=orders)
-

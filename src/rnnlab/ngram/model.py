@@ -15,6 +15,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .arpa import read_arpa
+from .binary import read_binary
 from .corpus import EOS, UNK_ID, EncodedCorpus, encode, read_sentences
 from .tables import NgramModel
 
@@ -83,7 +84,8 @@ class ArpaModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "ArpaModel":
-        return cls(read_arpa(path))
+        """The model of an ARPA file, from its binary copy (binary.py) when one matches it."""
+        return cls(read_binary(path) or read_arpa(path))
 
     @property
     def order(self) -> int:

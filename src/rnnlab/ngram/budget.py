@@ -1,0 +1,61 @@
+"""Memory budgets (``--memory 2G``, ``ngram.memory``) and how a fit divides one among its stages.
+
+A budget is a number of bytes written with an optional binary suffix, as KenLM's ``lmplz -S``:
+``2G`` = 2 GiB, ``512M``, ``1.5G``, ``65536`` (bytes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+
+DEFAULT_MEMORY = "2G"
+_SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", re.IGNORECASE)
+MIN_MEMORY = 1 << 16
+
+# Working bytes per item in each stage (measured from the arrays each one holds at once).
+TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
+MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
+COUNT_BYTES_PER_POSITION = 224  # ids, keys, sort order, inverse and the sorted run of one chunk, with temporaries
+MERGE_BYTES_PER_ROW = 6 * 32  # buffered records of every run, their concatenation and its sorted copy
+SORT_THREADS = 2  # each chunk's n-grams are sorted as two halves at once
+WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
+WRITE_BYTES_PER_ROW = 1024 * (WRITE_THREADS + 1)  # formatting of the blocks in flight and one being written
+MAX_WRITE_ROWS = 1 << 18
+
+
+def parse_memory(text: str | int, key: str = "--memory") -> int:
+    """Bytes in a budget such as ``2G``; a ConfigError naming ``key`` if it is unreadable or too small."""
+    match = _PATTERN.match(str(text))
+    if not match:
+        raise ConfigError(f"{key}: cannot read the memory budget {text!r}; write bytes with an optional "
+                          "K/M/G/T suffix, e.g. 2G or 512M")
+    value = int(float(match.group(1)) * _SUFFIX[match.group(2).upper()])
+    if value < MIN_MEMORY:
+        raise ConfigError(f"{key}: the memory budget {text!r} is below the minimum of {MIN_MEMORY} bytes (64K)")
+    return value
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Sizes of the pieces a fit works on, from a total number of bytes."""
+
+    total: int
+
+    def _rows(self, resident: int, per_row: int) -> int:
+        return max(64, (self.total - resident) // per_row)
+
+    def text_bytes(self, resident: int = 0) -> int:
+        return min(MAX_TEXT_BYTES, self._rows(resident, TEXT_BYTES_PER_BYTE))
+
+    def count_positions(self, resident: int = 0) -> int:
+        return self._rows(resident, COUNT_BYTES_PER_POSITION)
+
+    def merge_rows(self, runs: int, resident: int = 0) -> int:
+        return self._rows(resident, MERGE_BYTES_PER_ROW * max(runs, 1))
+
+    def write_rows(self, resident: int = 0) -> int:
+        return min(MAX_WRITE_ROWS, self._rows(resident, WRITE_BYTES_PER_ROW))

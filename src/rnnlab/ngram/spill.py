@@ -1,0 +1,160 @@
+"""External sorting: sorted runs of n-gram records spilled to temporary files and merged.
+
+A run is a file of RECORD rows with distinct keys in increasing order. ``merge_runs`` merges
+runs block by block without a per-row heap: each round reads a block from every run, takes from
+each the rows with keys up to the smallest last key among the blocks of runs not yet exhausted
+(no later row can sort before it), sorts that union with numpy and sums the counts of equal keys.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import RnnlabError
+
+# key: packed (prefix row, word); count: occurrences; suffix: row of the n-gram without its first
+# word in the order below; rep: a position in the corpus where the n-gram ends.
+PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it saves
+RECORD = np.dtype([("key", "<i8"), ("count", "<i8"), ("suffix", "<i8"), ("rep", "<i8")])
+
+
+class TempSpace:
+    """A private temporary folder, removed with everything in it when the ``with`` block ends."""
+
+    def __init__(self, parent: str | os.PathLike[str]) -> None:
+        self.parent = Path(parent)
+        self.root: Path | None = None
+        self.peak_bytes = 0
+
+    def __enter__(self) -> "TempSpace":
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self.root = Path(tempfile.mkdtemp(prefix=".rnnlab-ngram-", dir=self.parent))
+        except OSError as exc:
+            raise RnnlabError(f"cannot create temporary files in {self.parent}: {exc.strerror}; "
+                              "give a writable folder with --temp-dir") from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def path(self, name: str) -> Path:
+        assert self.root is not None
+        return self.root / name
+
+    def note_usage(self) -> None:
+        """Record the folder's current size if it is the largest so far."""
+        assert self.root is not None
+        used = sum(entry.stat().st_size for entry in os.scandir(self.root))
+        self.peak_bytes = max(self.peak_bytes, used)
+
+
+def append(path: Path, array: np.ndarray) -> None:
+    with open(path, "ab") as out:
+        array.tofile(out)
+
+
+def read_blocks(path: Path, dtype: np.dtype, rows: int) -> Iterator[np.ndarray]:
+    """The rows of a raw array file, ``rows`` at a time."""
+    with open(path, "rb") as source:
+        while True:
+            block = np.fromfile(source, dtype=dtype, count=rows)
+            if block.size == 0:
+                return
+            yield block
+
+
+def parallel_argsort(keys: np.ndarray, pool: ThreadPoolExecutor | None) -> np.ndarray:
+    """A sorting permutation of ``keys``, sorted as two halves on two threads when ``pool`` is given.
+
+    Keys below a pivot (the median of a sample of them) and the others are sorted apart (numpy releases
+    the GIL while sorting); equal keys fall on the same side, so the two orders concatenated sort
+    the whole array.
+    """
+    if pool is None or keys.size < PARALLEL_SORT_MIN:
+        return np.argsort(keys)
+    sample = np.sort(keys[:: max(1, keys.size // 1024)])
+    pivot = sample[sample.size // 2]
+    halves = [np.flatnonzero(keys < pivot), np.flatnonzero(keys >= pivot)]
+    orders = pool.map(lambda rows: rows[np.argsort(keys[rows])], halves)
+    return np.concatenate(list(orders))
+
+
+def sorted_run(keys: np.ndarray, suffix: np.ndarray, rep: np.ndarray,
+               pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys with their counts as one run, and the run row of every input key."""
+    order = parallel_argsort(keys, pool)
+    ordered = keys[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    firsts = np.flatnonzero(new)
+    inverse = np.empty(keys.size, dtype=np.int32 if keys.size < 2**31 else np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    run = np.empty(firsts.size, dtype=RECORD)
+    run["key"] = ordered[firsts]
+    run["count"] = np.diff(np.append(firsts, ordered.size))
+    at = order[firsts]
+    run["suffix"], run["rep"] = suffix[at], rep[at]
+    return run, inverse
+
+
+class _Run:
+    def __init__(self, path: Path, block: int) -> None:
+        self.source = open(path, "rb")
+        self.block = block
+        self.buffer = np.empty(0, dtype=RECORD)
+        self.exhausted = False
+
+    def fill(self) -> None:
+        if not self.exhausted and self.buffer.size < self.block:
+            more = np.fromfile(self.source, dtype=RECORD, count=self.block - self.buffer.size)
+            self.exhausted = more.size < self.block - self.buffer.size
+            self.buffer = np.concatenate([self.buffer, more]) if self.buffer.size else more
+
+    def take(self, cutoff: int | None) -> np.ndarray:
+        stop = self.buffer.size if cutoff is None else int(np.searchsorted(self.buffer["key"], cutoff, "right"))
+        taken, self.buffer = self.buffer[:stop], self.buffer[stop:]
+        return taken
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def merge_runs(paths: list[Path], block: int) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+    """Merged records in key order, with, for every run, the merged row of each row it gave."""
+    runs = [_Run(path, block) for path in paths]
+    start = 0
+    try:
+        while True:
+            for run in runs:
+                run.fill()
+            open_ends = [int(r.buffer["key"][-1]) for r in runs if not r.exhausted and r.buffer.size]
+            cutoff = min(open_ends) if open_ends else None
+            parts = [run.take(cutoff) for run in runs]
+            union = np.concatenate(parts)
+            if union.size == 0:
+                return
+            order = np.argsort(union["key"], kind="stable")
+            ordered = union["key"][order]
+            new = np.empty(ordered.size, dtype=bool)
+            new[:1] = True
+            np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+            firsts = np.flatnonzero(new)
+            merged = union[order[firsts]]
+            merged["count"] = np.add.reduceat(union["count"][order], firsts)
+            rows = np.empty(union.size, dtype=np.int64)
+            rows[order] = start + np.cumsum(new) - 1
+            start += firsts.size
+            yield merged, np.split(rows, np.cumsum([p.size for p in parts])[:-1])
+    finally:
+        for run in runs:
+            run.close()

@@ -1,0 +1,172 @@
+"""Adjusted counts, discounts, probabilities and the ARPA file, streamed from counted orders.
+
+Each order is read block by block in key order, blocks cut at context boundaries so that every
+context's rows are smoothed together. Held in memory per order: the probabilities of the order
+below (looked up by suffix row) and those being computed; log10 probabilities and backoffs go to
+temporary files, and the ARPA file is then written from them, the n-grams' words read from the
+corpus at the position where each one ends.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .arpa import FILE_END, SECTION_END, format_lines, header, section_start
+from .budget import WRITE_THREADS, Budget
+from .corpus import BOS_ID
+from .corpus_stream import StreamedCorpus
+from .external_count import CountedOrder
+from .binary import write_binary
+from .formatting import LineBuilder, as_written
+from .parallel import in_order
+from .kneser_ney import Discounts, counts_of_counts, discounts_from, log10_probs, smooth, uniform
+from .spill import RECORD, TempSpace, append, read_blocks
+
+
+class _Orders:
+    def __init__(self, corpus: StreamedCorpus, tables: list[CountedOrder], budget: Budget,
+                 space: TempSpace) -> None:
+        self.corpus, self.tables, self.space = corpus, tables, space
+        self.vocab_size = len(corpus.vocab)
+        self.rows = budget.write_rows(resident=corpus.seq.nbytes)
+
+    def records(self, n: int) -> Iterator[np.ndarray]:
+        table = self.tables[n - 1]
+        if table.records is None:  # unigrams: one row per word, keyed by its id
+            assert table.raw is not None
+            unigrams = np.zeros(table.size, dtype=RECORD)
+            unigrams["key"] = unigrams["rep"] = np.arange(table.size)
+            unigrams["count"], unigrams["suffix"] = table.raw, -1
+            yield unigrams
+        else:
+            yield from read_blocks(table.records, RECORD, self.rows)
+
+    def with_adjusted(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Records of order n with their adjusted counts.
+
+        Kneser & Ney (1995); Chen & Goodman (1998), sec. 3.5: below the highest order an n-gram
+        counts N1+(. g), the number of distinct words seen before it; n-grams starting with
+        ``<s>`` cannot be extended to the left and keep their raw counts, as in KenLM.
+        """
+        table = self.tables[n - 1]
+        continuation = None if table.continuation is None else read_blocks(table.continuation, np.int64, self.rows)
+        for block in self.records(n):
+            if continuation is None:
+                yield block, block["count"]
+                continue
+            lower = np.concatenate([next(continuation) for _ in range(-(-block.size // self.rows))])
+            first = self.corpus.seq[block["rep"] - (n - 1)] if n > 1 else block["key"]
+            yield block, np.where(first == BOS_ID, block["count"], lower)
+
+    def by_context(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``with_adjusted`` cut into blocks that hold whole contexts."""
+        carry: tuple[np.ndarray, np.ndarray] | None = None
+        for block, adjusted in self.with_adjusted(n):
+            if carry is not None:
+                block, adjusted = np.concatenate([carry[0], block]), np.concatenate([carry[1], adjusted])
+            context = block["key"] // self.vocab_size
+            cut = int(np.searchsorted(context, context[-1]))
+            carry = (block[cut:], adjusted[cut:])
+            if cut:
+                yield block[:cut], adjusted[:cut]
+        if carry is not None and carry[0].size:
+            yield carry
+
+    def discounts(self, n: int, fallback: Discounts) -> Discounts:
+        totals = np.zeros(5, dtype=np.int64)
+        for _, adjusted in self.with_adjusted(n):
+            totals += counts_of_counts(adjusted)
+        return discounts_from(totals, fallback)
+
+    def estimate(self, discounts: list[Discounts]) -> None:
+        """Write ``logprob.n`` for every order and ``backoff.n`` below the highest."""
+        lower: np.ndarray | None = None
+        for n, table in enumerate(self.tables, 1):
+            probs = np.empty(table.size if n < len(self.tables) else 0)  # only lower orders are looked up
+            start, next_context = 0, 0
+            backoffs = self.space.path(f"backoff.{n - 1}")
+            for block, adjusted in self.by_context(n):
+                context = block["key"] // self.vocab_size
+                new = np.empty(context.size, dtype=bool)
+                new[:1], new[1:] = True, context[1:] != context[:-1]
+                group = np.cumsum(new) - 1
+                below = uniform(self.vocab_size) if lower is None else lower[block["suffix"]]
+                prob, backoff = smooth(group, int(group[-1]) + 1, adjusted, discounts[n - 1], below)
+                if probs.size:
+                    probs[start : start + prob.size] = prob
+                start += prob.size
+                append(self.space.path(f"logprob.{n}"), log10_probs(prob, block["key"] if n == 1 else None))
+                if n > 1:
+                    contexts = context[new]
+                    gap = np.zeros(int(contexts[-1]) + 1 - next_context)
+                    gap[contexts - next_context] = backoff
+                    append(backoffs, gap)
+                    next_context = int(contexts[-1]) + 1
+            if n > 1:
+                append(backoffs, np.zeros(self.tables[n - 2].size - next_context))
+            self.space.path(f"logprob.{n}").touch()
+            lower = probs
+        self.space.note_usage()
+
+    def _line_inputs(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """(log10 probs, word ids, backoffs or None) of order n, block by block."""
+        logprobs = read_blocks(self.space.path(f"logprob.{n}"), np.float64, self.rows)
+        has_backoff = n < len(self.tables)
+        backoffs = read_blocks(self.space.path(f"backoff.{n}"), np.float64, self.rows) if has_backoff else None
+        for words in self._word_blocks(n):
+            yield next(logprobs), words, None if backoffs is None else next(backoffs)
+
+    def write(self, path: Path) -> None:
+        """The ARPA file; blocks are formatted on WRITE_THREADS threads (numpy releases the GIL) and
+        written in order."""
+        builder = LineBuilder(list(self.corpus.vocab))
+        with open(path, "wb") as out, ThreadPoolExecutor(WRITE_THREADS) as pool:
+            out.write(header([t.size for t in self.tables]))
+            for n in range(1, len(self.tables) + 1):
+                out.write(section_start(n))
+                inputs = ((builder, *block) for block in self._line_inputs(n))
+                for lines in in_order(pool, format_lines, inputs, ahead=WRITE_THREADS):
+                    out.write(lines)
+                out.write(SECTION_END)
+            out.write(FILE_END)
+
+    def _word_blocks(self, n: int) -> Iterator[np.ndarray]:
+        """(R, n) word ids of the rows of order n, ``self.rows`` at a time."""
+        if n == 1:
+            for start in range(0, self.vocab_size, self.rows):
+                yield np.arange(start, min(start + self.rows, self.vocab_size))[:, None]
+            return
+        table = self.tables[n - 1]
+        assert table.records is not None
+        offsets = np.arange(n) - (n - 1)
+        for block in read_blocks(table.records, RECORD, self.rows):
+            yield self.corpus.seq[block["rep"][:, None] + offsets].astype(np.int64)
+
+
+    def write_binary(self, path: Path, arpa_bytes: int) -> None:
+        write_binary(path, arpa_bytes, list(self.corpus.vocab), [t.size for t in self.tables], self._columns())
+
+    def _columns(self) -> Iterator[tuple[str, int, Iterator[np.ndarray]]]:
+        for n, table in enumerate(self.tables, 1):
+            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
+            yield "prefix", n, (k // self.vocab_size if n > 1 else np.zeros_like(k) for k in keys)
+            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
+            yield "word", n, (k % self.vocab_size for k in keys)
+            for name in ("logprob", "backoff")[: 1 + (n < len(self.tables))]:
+                yield name, n, map(as_written, read_blocks(self.space.path(f"{name}.{n}"), np.float64, self.rows))
+
+
+def estimate_and_write(corpus: StreamedCorpus, tables: list[CountedOrder], fallback: Discounts, budget: Budget,
+                       space: TempSpace, path: Path, binary: Path) -> list[Discounts]:
+    """Discounts per order (unigrams first); the ARPA model is written to ``path`` and its binary
+    copy (binary.py) to ``binary``."""
+    orders = _Orders(corpus, tables, budget, space)
+    discounts = [orders.discounts(n, fallback) for n in range(1, len(tables) + 1)]
+    orders.estimate(discounts)
+    orders.write(path)
+    orders.write_binary(binary, path.stat().st_size)
+    return discounts
