@@ -15,7 +15,8 @@ Peaks are the best a kernel can reach, so these are lower bounds; tensor cores a
 the time a poll needs to see the last arrival both sit above them. Machine model, with sources:
 
 - SMs, dense FLOP rates and HBM bandwidth: NVIDIA's data sheets (``PEAKS`` in
-  ``benchmarks/recurrent.py``; 132 SMs on an H100 SXM, 108 on an A100).
+  ``benchmarks/recurrent.py``; the SM counts, 132 on an H100 SXM and 108 on an A100, in
+  ``rnnlab/nn/ops/compile_stats.py``).
 - L2 bandwidth: assumed 5.5 TB/s (H100) and 4.5 TB/s (A100) in all, shared evenly by the SMs: the
   order microbenchmarks report (e.g. Chips and Cheese, "Nvidia's H100: Funny L2, and Tons of
   Bandwidth", 2023), not a data-sheet figure, and the least certain input here.
@@ -37,9 +38,12 @@ import torch
 
 from recurrent import GATES, PEAKS, device_peaks
 from rnnlab.nn.ops.common import ceil_div, next_power_of_2
-from rnnlab.nn.ops.plan import Plan, table_plan
+from rnnlab.nn.ops.compile_stats import PARTS as ARCHS
+from rnnlab.nn.ops.plan import Plan, table_key, table_plan
 
-PARTS = {"H100": {"arch": 90, "sms": 132, "l2": 5.5e12}, "A100": {"arch": 80, "sms": 108, "l2": 4.5e12}}
+# Part -> (architecture, assumed L2 bandwidth in bytes/s); SM counts come from compile_stats.PARTS.
+L2 = {"H100": (90, 5.5e12), "A100": (80, 4.5e12)}
+PARTS = {name: {"arch": arch, "sms": ARCHS[arch]["sms"], "l2": l2} for name, (arch, l2) in L2.items()}
 BARRIER_S = 2e-6
 LAUNCH_S = 4e-6
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -114,9 +118,10 @@ def predict(part: str, cell: str, dtype: str, hidden: int, batch: int, steps: in
     old_fwd_step, old_bwd_step = old_steps(gates, hidden, batch, dtype, size, m)
     # The old weight gradient ran in float32 with TF32 off, whatever the dtype.
     old_fwd_out, old_bwd_out = outside(gates, hidden, batch, steps, size, m, machine(part, "float32"))
+    in_table = table_key(PARTS[part]["arch"], DTYPES[dtype], gates, batch, hidden) is not None
     return {
         "plan": f"{plan.units}x{plan.block_b} {'persistent' if plan.persistent else 'boundaries'} "
-                f"{'resident' if plan.resident(hidden) else 'streamed'}",
+                f"{'resident' if plan.resident(hidden) else 'streamed'}{'' if in_table else ' (fallback)'}",
         "programs": programs,
         "fwd_step_us": 1e6 * fwd_step, "bwd_step_us": 1e6 * bwd_step,
         "forward_ms": 1e3 * (steps * fwd_step + fwd_out),

@@ -120,12 +120,18 @@ def fallback_plan(batch: int, hidden: int) -> Plan:
     return Plan(units=SMALLEST_DOT, block_b=SMALLEST_DOT, num_warps=4, stays_on_chip=hidden <= 128)
 
 
-def table_plan(arch: int, dtype: torch.dtype, gates: int, batch: int, hidden: int) -> Plan:
-    """The table's configuration for this shape (nearest larger bucket), or :func:`fallback_plan`."""
-    key_arch = 90 if arch >= 90 else 80
+def table_key(arch: int, dtype: torch.dtype, gates: int, batch: int, hidden: int) -> tuple | None:
+    """The table cell of this shape (nearest larger buckets; sm_90 and up take sm_90's, the rest
+    sm_80's), or None where the table has none."""
     h_bucket, b_bucket = bucket(hidden, HIDDEN_BUCKETS), bucket(batch, BATCH_BUCKETS) or BATCH_BUCKETS[-1]
-    plan = TABLE.get((key_arch, dtype, gates, h_bucket, b_bucket)) if h_bucket else None
-    return plan or fallback_plan(batch, hidden)
+    key = (90 if arch >= 90 else 80, dtype, gates, h_bucket, b_bucket)
+    return key if key in TABLE else None
+
+
+def table_plan(arch: int, dtype: torch.dtype, gates: int, batch: int, hidden: int) -> Plan:
+    """The table's configuration for this shape, or :func:`fallback_plan`."""
+    key = table_key(arch, dtype, gates, batch, hidden)
+    return TABLE[key] if key else fallback_plan(batch, hidden)
 
 
 def interpreter_plan(batch: int, hidden: int, gates: int, dtype: torch.dtype) -> Plan:
