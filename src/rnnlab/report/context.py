@@ -20,7 +20,8 @@ from ..models.registry import TASKS, model_sort_key
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %"}
-TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)"}
+TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)",
+               "ner": "Named-entity recognition (IOB2 spans)"}
 
 
 @dataclass
