@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Container, Sequence
 
-from seqeval.metrics.v1 import precision_recall_fscore_support, unique_labels
 from seqeval.scheme import IOB2, Entities
 
 from .. import metrics
@@ -53,6 +52,9 @@ def subset_f1(gold: set[Span], predicted: set[Span], marked: Sequence[Sequence[b
 def ner_scores(gold: Sequence[TaggedSentence], predicted: Sequence[Sequence[str]],
                vocabulary: Container[str]) -> dict[str, float]:
     """Metric name -> value for predicted tag sequences against the gold sentences."""
+    # seqeval's metrics import scikit-learn (seconds of start-up), so only an NER evaluation loads them.
+    from seqeval.metrics.v1 import precision_recall_fscore_support, unique_labels
+
     if len(gold) != len(predicted):
         raise ValueError(f"{len(predicted)} predicted sentences for {len(gold)} gold ones")
     for sentence, tags in zip(gold, predicted):
