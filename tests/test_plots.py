@@ -82,3 +82,15 @@ def test_analysis_figures_are_redrawn_from_cached_tables(tmp_path: Path):
     for name in ("clipping_toy", "significance"):
         assert all((tmp_path / "f" / f"{name}.{fmt}").exists() for fmt in (*FORMATS, "txt"))
     assert json.loads((tmp_path / "f" / "index.json").read_text()) == made
+
+
+def test_ner_figure_has_subset_and_type_panels(tmp_path: Path):
+    rows = [dict(task="ner", corpus="n", model=model, seed=seed, split="test", metric=metric, value=value + seed)
+            for model, value in (("lstm", 60.0), ("bilstm-crf", 90.0)) for seed in (1, 2)
+            for metric in ("span_f1", "span_f1_right_context", "span_f1.PER", "span_f1.LOC", "invalid_sequences")]
+    path = tmp_path / "metrics.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    made = make_figures(path, tmp_path / "f")
+    assert [f["name"] for f in made] == ["ner"]
+    assert "per entity type" in (tmp_path / "f" / "ner.txt").read_text()
+    assert json.loads((tmp_path / "f" / "index.json").read_text())[0]["section"] == "ner"

@@ -57,6 +57,7 @@ class CorpusConfig:
     tokenizer: str | None = None
     labels: tuple[str, ...] | None = None
     vocab: VocabConfig = VocabConfig()
+    iob: str = "strict"  # task ner: how prepare treats an IOB2 violation
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
             tokenizer=c.get("tokenizer"),
             labels=tuple(c["labels"]) if c.get("labels") else None,
             vocab=VocabConfig(**{**vars(vocab), **(c.get("vocab") or {})}),
+            iob=c.get("iob", "strict"),
         )
     experiments = {
         task: ExperimentConfig(task, tuple(e["corpora"]), {m: dict(p or {}) for m, p in e["models"].items()})

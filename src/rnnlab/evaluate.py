@@ -20,7 +20,7 @@ import pandas as pd
 from .errors import RnnlabError
 from .io import atomic_dir, atomic_path, write_json
 from .metrics import TIDY_COLUMNS
-from .models.registry import EvalRequest, get_model
+from .models.registry import TASKS, EvalRequest, get_model
 
 HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")
 # Columns of the per-model rows that differ between two runs of the same job: they go to timings.csv.
@@ -141,7 +141,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="Evaluate one trained model; write tidy metric rows (CSV).",
                        description="Evaluate a trained model on the valid and test splits of its corpus.")
     p.add_argument("--model", required=True, help="Model name, as trained.")
-    p.add_argument("--task", required=True, choices=["lm", "classification", "tagging"])
+    p.add_argument("--task", required=True, choices=TASKS)
     p.add_argument("--corpus", required=True, help="Corpus name (recorded in the rows).")
     p.add_argument("--corpus-dir", required=True, help="Processed corpus folder.")
     p.add_argument("--model-dir", required=True, help="Folder written by `rnnlab train`.")

@@ -140,6 +140,31 @@ def draw_tagging(d: PlotData) -> plt.Figure | None:
     return fig
 
 
+NER_SUBSETS = {"span_f1": "all entities", "span_f1_right_context": "decided on the right",
+               "span_f1_oov": "with an OOV word"}
+
+
+def draw_ner(d: PlotData) -> plt.Figure | None:
+    """Span F1 per entity tagger: by entity subset (left panel) and by entity type (right panel)."""
+    metrics = d.metrics[(d.metrics["task"] == "ner") & d.metrics["value"].notna()]
+    data = _headline_split(metrics[metrics["metric"].isin(NER_SUBSETS) | metrics["metric"].str.startswith("span_f1.")])
+    if data.empty:
+        return None
+    corpora = sorted(data["corpus"].unique())
+    fig, axes = plt.subplots(len(corpora), 2, figsize=(11, 3.8 * len(corpora)), squeeze=False)
+    for (left, right), corpus in zip(axes, corpora):
+        c = data[data["corpus"] == corpus]
+        subsets = c[c["metric"].isin(NER_SUBSETS)].assign(entities=lambda f: f["metric"].map(NER_SUBSETS))
+        types = c[c["metric"].str.startswith("span_f1.")].assign(type=lambda f: f["metric"].str.removeprefix("span_f1."))
+        for ax, frame, hue, title in ((left, subsets, "entities", "by entity subset"), (right, types, "type", "by type")):
+            sns.barplot(frame, x="model", y="value", hue=hue, order=_model_order(c), errorbar=("ci", 95), ax=ax)
+            ax.set(title=f"{corpus} ({c['split'].iloc[0]}): {title}", xlabel="", ylabel="span F1 %", ylim=(0, 100))
+            ax.tick_params(axis="x", rotation=40)
+            ax.legend(title="", fontsize="small", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
@@ -160,6 +185,13 @@ def figure_specs() -> list[Figure]:
                "marks some) and words outside the training vocabulary; bars are means over seeds with 95% "
                "confidence intervals.",
                draw_tagging, section="tagging"),
+        Figure("ner", "Named-entity recognition: span F1",
+               "Span F1 (%, strict IOB2: type and both boundaries must match) of each entity tagger on the test "
+               "split (valid where a corpus has no test split): all entities, entities whose type only the words "
+               "to their right decide (where the corpus marks them) and entities holding a word outside the "
+               "training vocabulary (left); per entity type (right); bars are means over seeds with 95% "
+               "confidence intervals.",
+               draw_ner, section="ner"),
     ]
 
 

@@ -72,6 +72,8 @@ class Plan:
                 "--min-freq", str(c.vocab.min_freq)]
         if c.vocab.max_size is not None:
             args += ["--max-size", str(c.vocab.max_size)]
+        if c.task == "ner":
+            args += ["--iob", c.iob]
         if c.labels:
             # JSON, not a comma-joined list: a label may itself contain a comma.
             args += ["--labels", json.dumps(list(c.labels))]

@@ -6,6 +6,7 @@ import argparse
 import collections
 import hashlib
 import io
+import subprocess
 import threading
 import zipfile
 from dataclasses import replace
@@ -338,3 +339,50 @@ def test_cli_downloads_and_reports(server, work, monkeypatch, capsys):
 def test_cli_needs_name_and_out():
     with pytest.raises(ConfigError, match="NAME and --out DIR"):
         run_cli(["download", "wikitext2"])
+
+
+def git_blob_id(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def test_git_blob_sha1_matches_git_hash_object(tmp_path):
+    path = tmp_path / "f.iob2"
+    path.write_bytes(b"1\tHi\tO\n\n")
+    expected = subprocess.run(["git", "hash-object", str(path)], capture_output=True, text=True, check=True).stdout.strip()
+    assert download._digests(path, {"git-blob-sha1"})["git-blob-sha1"] == expected == git_blob_id(path.read_bytes())
+    assert registry.parse_checksum(f"git-blob-sha1:{expected}") == Checksum("git-blob-sha1", expected)
+    with pytest.raises(ConfigError, match="40 hex digits"):
+        registry.parse_checksum("git-blob-sha1:abc")
+
+
+def uner_bodies(real: CorpusEntry) -> dict[str, bytes]:
+    return {f.name: f"# sent_id = {f.name}\n1\tJordan\tB-PER\t-\t-\n2\tsaid\tO\t-\t-\n\n".encode() for f in real.files}
+
+
+def test_uner_ewt_is_verified_by_git_blob_id_and_laid_out(server, work):
+    real = load_registry()["uner-ewt"]
+    assert [f.name for f in real.files] == [f"en_ewt-ud-{s}.iob2" for s in ("train", "dev", "test")]
+    assert all("8ed072de2fd24022cc62458997fe96a8fe191ea4" in f.urls[0] for f in real.files)
+    assert real.files[0].checksum == Checksum("git-blob-sha1", "b2423d72f37f2226e56cbe750da76f820e6c36a9")
+    bodies = uner_bodies(real)
+    files = []
+    for remote in real.files:
+        server.routes["/uner/" + remote.name] = ("ok", bodies[remote.name])
+        checksum = Checksum("git-blob-sha1", git_blob_id(bodies[remote.name]))
+        files.append(replace(remote, urls=(server.url("/uner/" + remote.name),), checksum=checksum, size=None))
+    out = fetch_corpus("uner-ewt", work / "uner", retries=1, registry={"uner-ewt": replace(real, files=tuple(files))})
+    assert read_json(out / "SOURCE.json")["counts"] == {"train.iob2": 1, "valid.iob2": 1, "test.iob2": 1}
+    assert (out / "valid.iob2").read_bytes() == bodies["en_ewt-ud-dev.iob2"]
+
+
+def test_uner_ewt_wrong_git_blob_id_is_refused(server, work):
+    real = load_registry()["uner-ewt"]
+    bodies = uner_bodies(real)
+    files = []
+    for remote in real.files:
+        server.routes["/uner/" + remote.name] = ("ok", bodies[remote.name])
+        files.append(replace(remote, urls=(server.url("/uner/" + remote.name),), size=None,
+                             checksum=Checksum("git-blob-sha1", git_blob_id(b"other"))))
+    with pytest.raises(DownloadError, match="checksum mismatch: expected git-blob-sha1:"):
+        fetch_corpus("uner-ewt", work / "uner", retries=1, registry={"uner-ewt": replace(real, files=tuple(files))})
+    assert not (work / "uner").exists()

@@ -263,3 +263,43 @@ def test_mostly_oov_split_is_warned_and_recorded(tmp_path, capsys):
     assert "warning: corpus out: 100.0% of the test split's tokens are out of the vocabulary" in err
     assert "valid split" not in err
     assert json.loads(read(out / "stats.json"))["splits"]["test"]["oov_rate"] == 1.0
+
+
+def ner_raw(tmp_path, valid="1\tParis\tB-LOC\n2\tsleeps\tO\n\n"):
+    return write_files(
+        tmp_path / "raw",
+        {"train.iob2": "# text = Anna met Bob Lee\n1\tAnna\tB-PER\n2\tmet\tO\n3\tBob\tB-PER\n4\tLee\tI-PER\n\n"
+                       "1\tin\tO\n2\tOslo\tI-LOC\n\n",
+         "valid.iob2": valid},
+    )
+
+
+def test_ner_lenient_repairs_are_counted_in_stats(tmp_path):
+    raw = ner_raw(tmp_path, valid="1\tParis\tI-LOC\n2\tsleeps\tO\n3\tnow\tI-PER\n\n")
+    out = tmp_path / "out"
+    stats = prepare_corpus(raw_files(raw, "ner"), "ner", out, "whitespace", iob="lenient")
+    assert stats.splits["train"].iob_repairs == 1 and stats.splits["valid"].iob_repairs == 2
+    saved = json.loads(read(out / "stats.json"))
+    assert saved["splits"]["valid"]["iob_repairs"] == 2
+    assert json.loads(read(out / "labels.json")) == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+    assert "2\tOslo\tB-LOC\t-" in read(out / "train.iob2")
+
+
+def test_ner_strict_violation_leaves_nothing(tmp_path):
+    with pytest.raises(CorpusError, match=r"train\.iob2:8: 'I-LOC' follows 'O'.*lenient"):
+        prepare_corpus(raw_files(ner_raw(tmp_path), "ner"), "ner", tmp_path / "out", "whitespace")
+    assert not (tmp_path / "out").exists()
+
+
+def test_ner_type_unseen_in_training_is_an_error(tmp_path):
+    raw = ner_raw(tmp_path, valid="1\tACME\tB-ORG\n\n")
+    with pytest.raises(CorpusError, match=r"valid\.iob2:1: tag 'B-ORG' is not one of"):
+        prepare_corpus(raw_files(raw, "ner"), "ner", tmp_path / "out", "whitespace", iob="lenient")
+
+
+def test_ner_conll2003_layout_and_bad_mode(tmp_path):
+    raw = write_files(tmp_path / "raw", {"train.iob2": "EU NNP B-ORG\nsays VBZ O\n\n", "valid.iob2": "EU NNP B-ORG\n\n"})
+    stats = prepare_corpus(raw_files(raw, "ner"), "ner", tmp_path / "out", "whitespace", iob_layout="conll2003")
+    assert stats.labels == ["O", "B-ORG", "I-ORG"] and stats.splits["train"].iob_repairs == 0
+    with pytest.raises(ConfigError, match="unknown IOB2 mode"):
+        prepare_corpus(raw_files(raw, "ner"), "ner", tmp_path / "o2", "whitespace", iob="loose")

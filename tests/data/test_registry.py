@@ -19,7 +19,9 @@ from rnnlab.data.registry import (
 from rnnlab.errors import ConfigError
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora"
-EXPECTED = {"wikitext2", "wikitext103", "ptb", "sst2", "imdb", "ud-ewt"}
+EXPECTED = {"wikitext2", "wikitext103", "ptb", "sst2", "imdb", "ud-ewt", "uner-ewt"}
+# Corpora with a file whose size is not published (verified by its git blob id instead).
+SIZE_UNKNOWN = {"uner-ewt"}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,10 @@ def test_table_has_every_corpus_with_complete_entries(table):
         assert e.parser in PARSERS, name
         assert e.tokenizer in ("whitespace", "lower", "basic"), name
         assert e.license and e.citation.key and len(e.citation.reference) > 40, name
-        assert e.size is not None and e.size > 1_000_000, name
+        if name in SIZE_UNKNOWN:
+            assert e.size is None and any(f.checksum.algorithm == "git-blob-sha1" for f in e.files), name
+        else:
+            assert e.size is not None and e.size > 1_000_000, name
         for f in e.files:
             assert f.urls and all(u.startswith(("http://", "https://")) for u in f.urls), name
             assert f.urls[0].endswith("/" + f.name), name
@@ -43,6 +48,7 @@ def test_task_tokenizer_and_labels(table):
     assert {n: e.task for n, e in table.items()} == {
         "wikitext2": "lm", "wikitext103": "lm", "ptb": "lm",
         "sst2": "classification", "imdb": "classification", "ud-ewt": "tagging",
+        "uner-ewt": "ner",
     }
     assert (table["wikitext2"].tokenizer, table["sst2"].tokenizer, table["imdb"].tokenizer) == ("whitespace", "lower", "basic")
     assert dict(table["sst2"].labels) == dict(table["imdb"].labels) == {"0": "negative", "1": "positive"}
@@ -60,7 +66,11 @@ def test_published_checksums_and_sizes(table):
     # Only an md5 is published for Mikolov's archive.
     assert only("ptb").checksum == Checksum("md5", "30177ea32e27c525793142b6bf2c8e2d")
     assert [f.name for f in table["ud-ewt"].files] == [f"en_ewt-ud-{s}.conllu" for s in ("train", "dev", "test")]
-    assert all(f.checksum.algorithm == "sha256" for n in EXPECTED - {"ptb"} for f in table[n].files)
+    assert all(f.checksum.algorithm == "sha256" for n in EXPECTED - {"ptb", "uner-ewt"} for f in table[n].files)
+    train, dev, test = table["uner-ewt"].files
+    assert train.checksum == Checksum("git-blob-sha1", "b2423d72f37f2226e56cbe750da76f820e6c36a9") and train.size is None
+    assert dev.checksum.hexdigest.startswith("0cafd881") and dev.size == 620_415
+    assert test.checksum.hexdigest.startswith("821ad826") and test.size == 623_751
 
 
 def test_published_split_sizes(table):
@@ -93,7 +103,7 @@ def test_bad_checksums_are_refused(text, problem):
 
 
 def test_unknown_corpus_lists_the_known_ones(table):
-    with pytest.raises(ConfigError, match="unknown corpus 'wiki'; known corpora: imdb, ptb, sst2, ud-ewt, wikitext103, wikitext2"):
+    with pytest.raises(ConfigError, match="unknown corpus 'wiki'; known corpora: imdb, ptb, sst2, ud-ewt, uner-ewt, wikitext103, wikitext2"):
         get_corpus("wiki", table)
     assert get_corpus("ptb").name == "ptb"
 

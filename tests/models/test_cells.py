@@ -55,16 +55,17 @@ def test_rnn_cell_refuses_a_forget_bias():
 
 
 @pytest.mark.parametrize("family,task", [("lstm", "lm"), ("lstm", "classification"), ("bilstm", "classification"),
-                                         ("lstm", "tagging"), ("bilstm", "tagging")])
+                                         ("lstm", "tagging"), ("bilstm", "tagging"), ("lstm", "ner"),
+                                         ("bilstm-crf", "ner")])
 @pytest.mark.parametrize("params,expected", [({}, FORGET_BIAS), ({"forget_bias": 0}, 0.0),
                                              ({"forget_bias": 2.5}, 2.5)])
 def test_every_lstm_model_starts_with_its_forget_bias(family, task, params, expected):
     cfg, _ = parse_params(family, task, {"emb": 4, "hidden": H, "layers": 2, **params})
     assert cfg.forget_bias == expected
     torch.manual_seed(0)
-    model = SPECS[(family, task)].build(cfg, 11, 3, "torch")
+    model = SPECS[(family, task)].build(cfg, 11, ("O", "B-PER", "I-PER"), "torch")
     slices = forget_slices(model)
-    assert len(slices) == 2 * (2 if family == "bilstm" else 1)
+    assert len(slices) == 2 * (2 if family.startswith("bilstm") else 1)
     for name, b_if, b_hf in slices:
         assert torch.equal(b_if, torch.full((H,), expected)), name
         assert torch.equal(b_hf, torch.zeros(H)), name

@@ -39,11 +39,13 @@ def entry(name):
 def test_entries_and_refusals():
     entries = {e.name: e for e in neural.entries()}
     assert {name: e.tasks for name, e in entries.items()} == {
-        "window": ("lm",), "rnn": ("lm", "classification", "tagging"),
-        "lstm": ("lm", "classification", "tagging"), "bilstm": ("classification", "tagging"),
+        "window": ("lm",), "rnn": ("lm", "classification", "tagging", "ner"),
+        "lstm": ("lm", "classification", "tagging", "ner"), "bilstm": ("classification", "tagging", "ner"),
+        "bilstm-crf": ("ner",),
     }
     assert "cannot be a language model" in entries["bilstm"].refused["lm"]
-    assert all(e.family == e.name and not e.deterministic for e in entries.values())
+    assert entries["bilstm-crf"].family == "bilstm"
+    assert all(e.family == e.name.split("-")[0] and not e.deterministic for e in entries.values())
 
 
 def test_parse_params_applies_family_defaults():

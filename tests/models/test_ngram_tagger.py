@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rnnlab.data.conllu_io import TaggedSentence
+from rnnlab.data.iob_io import invalid_transitions
 from rnnlab.models.hmm import HMMParams
-from rnnlab.models.ngram_tagger import HMMTagger, MFTParams, MostFrequentTagger, backoff_keys, word_shape
+from rnnlab.models.ngram_tagger import (HMMTagger, MFTParams, MostFrequentTagger, SpanMostFrequentTagger, backoff_keys,
+                                        word_shape)
 
 
 def _s(text: str) -> TaggedSentence:
@@ -46,3 +48,17 @@ def test_hmm_uses_the_context():
     assert model.predict([_s("the/DET dog/NOUN runs/VERB")]) == [["DET", "NOUN", "VERB"]]
     back = HMMTagger.from_json(model.to_json())
     assert back.predict([_s("a/DET cat/NOUN walks/VERB")]) == model.predict([_s("a/DET cat/NOUN walks/VERB")])
+
+
+NER_TRAIN = [_s("Jordan/B-PER said/O hi/O"), _s("Jordan/B-LOC River/I-LOC flooded/O"),
+             _s("River/I-LOC Jordan/B-PER said/O"), _s("Bank/I-ORG River/I-LOC rose/O")]
+
+
+def test_span_mft_never_emits_invalid_iob2():
+    plain = MostFrequentTagger.fit(NER_TRAIN, MFTParams())
+    span = SpanMostFrequentTagger.fit(NER_TRAIN, MFTParams())
+    test = [_s("River/B-LOC said/O"), _s("Jordan/B-PER River/O Bank/O")]
+    assert plain.predict(test) == [["I-LOC", "O"], ["B-PER", "I-LOC", "I-ORG"]]
+    assert span.predict(test) == [["B-LOC", "O"], ["B-PER", "B-LOC", "B-ORG"]]
+    assert all(invalid_transitions(tags) == 0 for tags in span.predict(test))
+    assert SpanMostFrequentTagger.from_json(span.to_json()) == span

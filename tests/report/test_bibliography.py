@@ -2,7 +2,7 @@ import re
 
 import pandas as pd
 
-from rnnlab.report.bibliography import ANNOTATIONS, RunFacts, bib_entries, cited_keys, write_bibliography
+from rnnlab.report.bibliography import ANNOTATIONS, RunFacts, annotated_brief, bib_entries, cited_keys, write_bibliography
 
 
 def _facts(models: dict[str, list[str]], corpus: str = "syn") -> RunFacts:
@@ -38,3 +38,12 @@ def test_missing_numbers_say_not_run():
     facts = _facts({"classification": ["bilstm"]})
     assert ANNOTATIONS["schuster1997"].used(facts)
     assert ANNOTATIONS["plank2016"].this_run(facts) == "not run"
+
+
+def test_bilstm_crf_and_uner_are_cited_when_run():
+    rows = pd.DataFrame([dict(task="ner", corpus="uner-ewt", model="bilstm-crf", seed=1, split="test",
+                              metric="span_f1", value=70.0)])
+    facts = RunFacts(rows, {}, {"report": {"published": [{"source": "Mayhew et al. 2024"}]}})
+    keys = cited_keys(facts)
+    assert {"huang2015", "lample2016", "mayhew2024"} <= set(keys)
+    assert "bilstm-crf span_f1 on uner-ewt (test): 70.0" in annotated_brief(facts)

@@ -112,11 +112,11 @@ def measure(model: RNNLM, windows: list[torch.Tensor], settings: GradientSetting
 
 def fresh_model(meta: dict, device: torch.device) -> RNNLM:
     """The network as training started: same config, same seed, same order of random draws."""
-    spec = SPECS[(meta["family"], meta["task"])]
+    spec = SPECS[(meta["name"], meta["task"])]
     random.seed(meta["seed"])
     np.random.seed(meta["seed"])
     torch.manual_seed(meta["seed"])
-    return spec.build(spec.config(**meta["config"]), meta["vocab_size"], len(meta["labels"]), "loop").to(device)
+    return spec.build(spec.config(**meta["config"]), meta["vocab_size"], tuple(meta["labels"]), "loop").to(device)
 
 
 def _check_run(run: RunId, meta: dict, vocab: Vocab) -> None:

@@ -74,8 +74,9 @@ def summarize(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 DIRECTIONS: Mapping[str, bool] = MappingProxyType({
     "perplexity": False, "cross_entropy": False, "accuracy": True, "macro_f1": True,
     "accuracy_oov": True, "accuracy_right_context": True,
+    "span_f1": True, "span_f1_right_context": True, "span_f1_oov": True,
 })
-PRIMARY = MappingProxyType({"lm": "perplexity", "classification": "accuracy", "tagging": "accuracy"})
+PRIMARY = MappingProxyType({"lm": "perplexity", "classification": "accuracy", "tagging": "accuracy", "ner": "span_f1"})
 TESTS = ("paired t-test", "one-sample t-test vs fixed value", "none")
 
 

@@ -13,7 +13,6 @@ failure never leaves a partial corpus behind.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import shutil
 import sys
@@ -28,6 +27,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError, DownloadError
 from ..io import atomic_dir, atomic_path, read_json, write_json
+from . import checksums
 from . import registry as corpus_registry
 from .extract import PARSERS
 from .registry import CorpusEntry, RemoteFile
@@ -140,7 +140,8 @@ def _copy_local(path: Path, dest: Path) -> None:
 
 
 def _digests(path: Path, algorithms: set[str]) -> dict[str, str]:
-    hashers = {a: hashlib.new(a) for a in algorithms}
+    size = path.stat().st_size
+    hashers = {a: checksums.new_hasher(a, size) for a in algorithms}
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             for h in hashers.values():

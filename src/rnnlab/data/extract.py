@@ -9,7 +9,8 @@ Raw layout written here:
 
 * lm: ``train.txt valid.txt test.txt`` (text lines exactly as released);
 * classification: ``train.tsv valid.tsv [test.tsv]`` with header ``sentence<TAB>label``;
-* tagging: ``train.conllu valid.conllu test.conllu`` (CoNLL-U as released).
+* tagging: ``train.conllu valid.conllu test.conllu`` (CoNLL-U as released);
+* ner: ``train.iob2 valid.iob2 test.iob2`` (IOB2 as released).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SPLIT_MEMBERS_SST2 = MappingProxyType({"train": "train.tsv", "valid": "dev.tsv"}
 SPLIT_SUFFIXES_UD = MappingProxyType(
     {"train": "-ud-train.conllu", "valid": "-ud-dev.conllu", "test": "-ud-test.conllu"}
 )
+SPLIT_SUFFIXES_UNER = MappingProxyType({"train": "-ud-train.iob2", "valid": "-ud-dev.iob2", "test": "-ud-test.iob2"})
 IMDB_POLARITY_LABELS = MappingProxyType({"neg": "0", "pos": "1"})
 # Share of each label's training reviews held out as the validation split (1,250 of 12,500).
 IMDB_VALID_FRACTION = 0.1
@@ -252,17 +254,18 @@ def aclimdb(files: Mapping[str, Path], out_dir: Path, entry: CorpusEntry) -> dic
     return counts
 
 
-def ud_conllu(files: Mapping[str, Path], out_dir: Path, entry: CorpusEntry) -> dict[str, int]:
-    """Universal Dependencies ``*-ud-{train,dev,test}.conllu`` -> ``{split}.conllu`` as released.
+def _sentence_files(files: Mapping[str, Path], out_dir: Path, suffixes: Mapping[str, str], extension: str,
+                    parser: str) -> dict[str, int]:
+    """Copy one released file per split (found by its name's suffix) to ``{split}{extension}``.
 
     The returned counts are sentences (blocks ended by a blank line).
     """
     counts: dict[str, int] = {}
-    for split, suffix in SPLIT_SUFFIXES_UD.items():
+    for split, suffix in suffixes.items():
         hits = [name for name in files if name.endswith(suffix)]
         if len(hits) != 1:
-            raise CorpusError(f"parser ud_conllu needs exactly one file ending in {suffix}, got: {', '.join(files)}")
-        name = f"{split}.conllu"
+            raise CorpusError(f"parser {parser} needs exactly one file ending in {suffix}, got: {', '.join(files)}")
+        name = f"{split}{extension}"
         sentences, in_sentence = 0, False
         with open(files[hits[0]], "rb") as src:
             for line in _copy_lines(src, out_dir / name, hits[0]):
@@ -273,6 +276,16 @@ def ud_conllu(files: Mapping[str, Path], out_dir: Path, entry: CorpusEntry) -> d
     return counts
 
 
+def ud_conllu(files: Mapping[str, Path], out_dir: Path, entry: CorpusEntry) -> dict[str, int]:
+    """Universal Dependencies ``*-ud-{train,dev,test}.conllu`` -> ``{split}.conllu`` as released."""
+    return _sentence_files(files, out_dir, SPLIT_SUFFIXES_UD, ".conllu", "ud_conllu")
+
+
+def uner_iob2(files: Mapping[str, Path], out_dir: Path, entry: CorpusEntry) -> dict[str, int]:
+    """Universal NER ``*-ud-{train,dev,test}.iob2`` -> ``{split}.iob2`` as released."""
+    return _sentence_files(files, out_dir, SPLIT_SUFFIXES_UNER, ".iob2", "uner_iob2")
+
+
 PARSERS: Mapping[str, Parser] = MappingProxyType(
     {
         "wikitext_tokens": wikitext_tokens,
@@ -280,5 +293,6 @@ PARSERS: Mapping[str, Parser] = MappingProxyType(
         "glue_sst2": glue_sst2,
         "aclimdb": aclimdb,
         "ud_conllu": ud_conllu,
+        "uner_iob2": uner_iob2,
     }
 )

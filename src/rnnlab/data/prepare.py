@@ -2,14 +2,16 @@
 
 The processed folder holds ``vocab.json`` (built on the training split), the tokenized splits
 with out-of-vocabulary tokens replaced by ``<unk>`` (``{split}.txt`` for language modelling,
-``{split}.tsv`` for classification, plus ``labels.json``; ``{split}.conllu`` for tagging, with the
-words as in the source, plus ``labels.json`` with the tag set), any ``{split}.probes.tsv`` found next
-to the raw files, and ``stats.json``. It is written as a whole or not at all.
+``{split}.tsv`` for classification, plus ``labels.json``; ``{split}.conllu`` for tagging and
+``{split}.iob2`` for named-entity recognition, with the words as in the source, plus ``labels.json``
+with the tag set), any ``{split}.probes.tsv`` found next to the raw files, and ``stats.json``. It is
+written as a whole or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -19,17 +21,18 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from ..errors import ConfigError, CorpusError
 from ..io import atomic_dir, write_json
-from .conllu_io import read_conllu, write_conllu
+from .conllu_io import TaggedSentence, read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
+from .iob_io import LAYOUTS, OUTSIDE, read_iob2, split_tag, write_iob2
+from .processed import EXTENSIONS
 from .stats import CorpusStats, SplitCounter, SplitStats
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
 
 SPLITS = ("train", "valid", "test")
-EXTENSIONS = MappingProxyType({"lm": ".txt", "classification": ".tsv", "tagging": ".conllu"})
-REQUIRED_SPLITS = MappingProxyType(
-    {"lm": ("train", "valid", "test"), "classification": ("train", "valid"), "tagging": ("train", "valid")}
-)
+REQUIRED_SPLITS = MappingProxyType({"lm": ("train", "valid", "test"), "classification": ("train", "valid"),
+                                     "tagging": ("train", "valid"), "ner": ("train", "valid")})
+IOB_MODES = ("strict", "lenient")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class PrepareSettings:
     min_freq: int = 1
     max_size: int | None = None
     labels: tuple[str, ...] | None = None
+    iob: str = "strict"  # ner: strict stops at an IOB2 violation, lenient repairs it (I-X -> B-X)
+    iob_layout: str = "uner"
+    tag_column: int | None = None
 
 
 # What a task's preparation returns: the vocabulary, the statistics per split, the label order.
@@ -182,8 +188,39 @@ def _prepare_tagging(files: Mapping[str, Path], settings: PrepareSettings, out_d
     return vocab, stats, tags
 
 
+def entity_tags(sentences: Iterable[TaggedSentence]) -> list[str]:
+    """``O``, then ``B-X`` and ``I-X`` for each entity type X of the sentences, types sorted."""
+    kinds = sorted({split_tag(tag)[1] for s in sentences for tag in s.tags} - {""})
+    return [OUTSIDE] + [f"{prefix}-{kind}" for kind in kinds for prefix in ("B", "I")]
+
+
+def _prepare_ner(files: Mapping[str, Path], settings: PrepareSettings, out_dir: Path) -> Prepared:
+    """IOB2 splits: words as given; the tag set is O plus B-/I- of every entity type seen in training.
+
+    Lenient mode (``settings.iob``) repairs each I-X that does not continue an X entity to B-X and
+    records, per split, how many it repaired (``iob_repairs`` in stats.json).
+    """
+    def read(path: Path, tags: list[str] | None) -> tuple[list[TaggedSentence], int]:
+        data = read_iob2(path, tags, settings.iob == "strict", settings.iob_layout, settings.tag_column)
+        return data.sentences, data.repairs
+
+    train, train_repairs = read(files["train"], list(settings.labels) if settings.labels else None)
+    tags = list(settings.labels) if settings.labels else entity_tags(train)
+    vocab = _build_vocab(settings, [list(s.words) for s in train])
+    stats: dict[str, SplitStats] = {}
+    for split, path in files.items():
+        sentences, repairs = (train, train_repairs) if split == "train" else read(path, tags)
+        counter = SplitCounter(vocab, "ner")
+        for sentence in sentences:
+            counter.add(list(sentence.words))
+        write_iob2(out_dir / f"{split}.iob2", sentences)
+        stats[split] = dataclasses.replace(counter.result(), iob_repairs=repairs)
+    write_json(out_dir / "labels.json", tags)
+    return vocab, stats, tags
+
+
 TASKS: Mapping[str, Callable[[Mapping[str, Path], PrepareSettings, Path], Prepared]] = MappingProxyType(
-    {"lm": _prepare_lm, "classification": _prepare_classification, "tagging": _prepare_tagging}
+    {"lm": _prepare_lm, "classification": _prepare_classification, "tagging": _prepare_tagging, "ner": _prepare_ner}
 )
 
 
@@ -213,14 +250,22 @@ def prepare_corpus(
     max_size: int | None = None,
     labels: list[str] | None = None,
     name: str | None = None,
+    iob: str = "strict",
+    iob_layout: str = "uner",
+    tag_column: int | None = None,
 ) -> CorpusStats:
     """Tokenize, build the vocabulary on ``files['train']``, write the processed folder ``out_dir``.
 
     ``files`` maps split names (train, valid, test) to raw files; ``labels`` fixes the label order
-    for classification (default: the sorted labels of the training split).
+    for classification (default: the sorted labels of the training split); ``iob``, ``iob_layout``
+    and ``tag_column`` say how task ``ner`` reads its IOB2 files (see :mod:`rnnlab.data.iob_io`).
     """
     if task not in TASKS:
         raise ConfigError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    if iob not in IOB_MODES:
+        raise ConfigError(f"unknown IOB2 mode {iob!r}; choose one of {', '.join(IOB_MODES)}")
+    if iob_layout not in LAYOUTS:
+        raise ConfigError(f"unknown IOB2 layout {iob_layout!r}; choose one of {', '.join(LAYOUTS)}")
     if labels is not None and len(set(labels)) != len(labels):
         raise ConfigError(f"labels {labels} name a label twice; list each label once")
     out_dir = Path(out_dir)
@@ -231,6 +276,9 @@ def prepare_corpus(
         min_freq=min_freq,
         max_size=max_size,
         labels=tuple(labels) if labels else None,
+        iob=iob,
+        iob_layout=iob_layout,
+        tag_column=tag_column,
     )
     check_limits(min_freq, max_size)
     checked = _check_files(task, files)
@@ -328,6 +376,9 @@ def _run(args: argparse.Namespace) -> int:
         max_size=args.max_size,
         labels=_parse_labels(args.labels),
         name=args.name,
+        iob=args.iob,
+        iob_layout=args.iob_layout,
+        tag_column=args.tag_column,
     )
     print(f"prepared {stats.corpus} ({stats.task}) in {args.out}: vocabulary {stats.vocab_size}")
     for split, s in stats.splits.items():
@@ -352,10 +403,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  classification  train.tsv valid.tsv [test.tsv]: header sentence<TAB>label[<TAB>extra...]\n"
             "  tagging         train.conllu valid.conllu [test.conllu]: CoNLL-U, UPOS tags; words are the\n"
             "                  FORM column as given (the tokenizer is recorded but not applied)\n"
+            "  ner             train.iob2 valid.iob2 [test.iob2]: IOB2, ID<TAB>FORM<TAB>TAG[<TAB>...] (Universal\n"
+            "                  NER) or FORM ... TAG (--iob-layout conll2003); words as given\n"
             "tokenizers:\n" + describe_tokenizers()
         ),
     )
-    parser.add_argument("--task", required=True, choices=tuple(TASKS), help="lm, classification or tagging")
+    parser.add_argument("--task", required=True, choices=tuple(TASKS), help="lm, classification, tagging or ner")
     parser.add_argument("--raw", type=Path, metavar="DIR", help="raw folder in the layout below")
     parser.add_argument("--train", type=Path, metavar="PATH", help="training file (instead of --raw)")
     parser.add_argument("--valid", type=Path, metavar="PATH", help="validation file (instead of --raw)")
@@ -365,5 +418,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-size", type=int, default=None, metavar="N", help="keep at most N tokens besides <pad>, <unk>, <eos> (default: no limit)")
     parser.add_argument("--labels", metavar="LABELS", help="label (tagging: tag) order as a,b,c or a JSON list (default: sorted training labels)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="processed folder to write (replaced if present)")
+    parser.add_argument("--iob", choices=IOB_MODES, default="strict",
+                        help="ner: stop at an I-X that does not continue an X entity (strict, default) or "
+                             "repair it to B-X and count the repairs in stats.json (lenient)")
+    parser.add_argument("--iob-layout", choices=tuple(LAYOUTS), default="uner", help="ner: column layout (default uner)")
+    parser.add_argument("--tag-column", type=int, default=None, metavar="N",
+                        help="ner, conll2003 layout: 0-based column of the tag (default: the last)")
     parser.add_argument("--name", metavar="CORPUS", help="corpus name recorded in stats.json (default: name of --out)")
     parser.set_defaults(func=_run)

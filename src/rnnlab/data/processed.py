@@ -6,9 +6,11 @@ Layout of ``data/processed/<corpus>/``::
     stats.json                 lines, tokens, types, OOV rate per split
     train.txt valid.txt test.txt            (lm) one line of space-separated tokens each
     train.tsv valid.tsv [test.tsv]          (classification) header: sentence<TAB>label[<TAB>extra...]
-    labels.json                             (classification, tagging) label / tag names in order
+    labels.json                             (classification, tagging, ner) label / tag names in order
     train.conllu valid.conllu [test.conllu] (tagging) CoNLL-U with ID, FORM, UPOS and MISC filled;
                                             forms as in the source (not mapped to <unk>)
+    train.iob2 valid.iob2 [test.iob2]       (ner) ID FORM TAG MISC (RightContext=Yes or -), IOB2 tags,
+                                            forms as in the source
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ..errors import CorpusError
 from ..io import read_json
 
 SPLITS = ("train", "valid", "test")
-EXTENSIONS = {"lm": ".txt", "classification": ".tsv", "tagging": ".conllu"}
+EXTENSIONS = {"lm": ".txt", "classification": ".tsv", "tagging": ".conllu", "ner": ".iob2"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ how to verify them (checksum and size), how to turn them into the raw layout (a 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,9 +17,10 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import ConfigError
+from . import checksums
 from .extract import PARSERS
 
-TASKS = ("lm", "classification", "tagging")
+TASKS = ("lm", "classification", "tagging", "ner")
 TABLE_RESOURCE = ("rnnlab.data", "corpora.yaml")
 DEFAULT_ALGORITHM = "sha256"
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -28,7 +28,7 @@ _HEX = re.compile(r"^[0-9a-f]+$")
 
 @dataclass(frozen=True)
 class Checksum:
-    """A digest of a file: ``algorithm`` is any hashlib name, ``hexdigest`` lowercase hex."""
+    """A digest of a file: ``algorithm`` is a hashlib name or ``git-blob-sha1``, ``hexdigest`` lowercase hex."""
 
     algorithm: str
     hexdigest: str
@@ -83,9 +83,10 @@ def parse_checksum(text: str, where: str = "checksum") -> Checksum:
     algorithm, _, digest = text.strip().rpartition(":")
     algorithm = (algorithm or DEFAULT_ALGORITHM).lower()
     digest = digest.lower()
-    if algorithm not in hashlib.algorithms_available:
-        raise ConfigError(f"{where}: unknown hash algorithm {algorithm!r} in {text!r}; use e.g. sha256:<hex> or md5:<hex>")
-    expected_len = hashlib.new(algorithm).digest_size * 2
+    if not checksums.known(algorithm):
+        raise ConfigError(f"{where}: unknown hash algorithm {algorithm!r} in {text!r}; use e.g. sha256:<hex>, md5:<hex> "
+                          f"or {checksums.GIT_BLOB_SHA1}:<hex>")
+    expected_len = checksums.hex_length(algorithm)
     if not _HEX.match(digest) or len(digest) != expected_len:
         raise ConfigError(f"{where}: {text!r} is not a {algorithm} digest ({expected_len} hex digits expected)")
     return Checksum(algorithm, digest)

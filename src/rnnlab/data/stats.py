@@ -25,6 +25,7 @@ TOKENS_NOTES = {
     "lm": "tokens = word tokens + one <eos> per line; rates are over word tokens (no <eos>)",
     "classification": "tokens = word tokens (no <eos>)",
     "tagging": "tokens = syntactic words (no <eos>); lines = sentences",
+    "ner": "tokens = words (no <eos>); lines = sentences; iob_repairs = I-X tags repaired to B-X (lenient mode)",
 }
 
 TABLE_COLUMNS = ["corpus", "task", "split", "lines", "tokens", "types", "oov_rate", "unk_rate", "vocab_size"]
@@ -41,6 +42,7 @@ class SplitStats:
     oov_rate: float
     unk_rate: float
     label_counts: dict[str, int] | None = None
+    iob_repairs: int | None = None  # ner only
 
 
 @dataclass
@@ -110,8 +112,9 @@ class CorpusStats:
         obj = asdict(self)
         obj["tokens_note"] = TOKENS_NOTES[self.task]
         for split in obj["splits"].values():
-            if split["label_counts"] is None:
-                del split["label_counts"]
+            for key in ("label_counts", "iob_repairs"):
+                if split[key] is None:
+                    del split[key]
         if self.labels is None:
             del obj["labels"]
         return obj

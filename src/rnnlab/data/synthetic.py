@@ -24,7 +24,8 @@ from ..errors import ConfigError
 from ..io import atomic_dir, write_json
 
 # Modules that contribute a generator through a module-level ``GENERATOR``.
-GENERATOR_MODULES = ("rnnlab.data.synthetic_lm", "rnnlab.data.synthetic_sentiment", "rnnlab.data.synthetic_tagging")
+GENERATOR_MODULES = ("rnnlab.data.synthetic_lm", "rnnlab.data.synthetic_sentiment", "rnnlab.data.synthetic_tagging",
+                     "rnnlab.data.synthetic_ner")
 
 T = TypeVar("T")
 

@@ -1,6 +1,7 @@
-"""Registry entries of the neural models: window LM, RNN/LSTM LMs, RNN/LSTM/BiLSTM classifiers and taggers.
+"""Registry entries of the neural models: window LM, RNN/LSTM LMs, RNN/LSTM/BiLSTM classifiers and taggers,
+and the BiLSTM-CRF entity tagger.
 
-Each (family, task) pair is a :class:`Spec`: its hyperparameter dataclass, training defaults,
+Each (model, task) pair is a :class:`Spec`: its hyperparameter dataclass, training defaults,
 how to build the network and its training objective, and how to score a split. Training
 goes through :func:`rnnlab.train.fit`; evaluation reads the artefacts it wrote.
 """
@@ -24,7 +25,6 @@ from torch import nn
 
 from .. import metrics
 from ..data.batching import LabelledIds, Vocab, encode_classification_split, encode_lm_split
-from ..data.conllu_io import read_conllu
 from ..data.processed import available_splits, read_labels, split_path
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
@@ -34,8 +34,9 @@ from ..train import TrainConfig, fit
 from .classifier import ClassificationObjective, ClassifierConfig, LSTMClassifierConfig, RNNClassifier, predict_logits
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 from .rnn_lm import BPTTObjective, LSTMLMConfig, RNNLM, RNNLMConfig, lm_nll, lm_scores
-from .tag_metrics import TAGGING_METRICS, tagging_scores
-from .tagger import LSTMTaggerConfig, RNNTagger, TaggedIds, TaggerConfig, TaggingObjective, predict_tags
+from .sequence_tasks import SEQUENCE_TASKS, read_split
+from .tagger import (CRFTagger, CRFTaggerConfig, LSTMTaggerConfig, RNNTagger, TaggedIds, TaggerConfig,
+                     TaggingObjective, predict_tags)
 from .window import WindowConfig, WindowLM, WindowObjective, window_nll
 
 
@@ -59,11 +60,11 @@ def load_classification(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
                 {s: encode_classification_split(corpus_dir, s, vocab) for s in splits})
 
 
-def encode_tagging_split(corpus_dir: Path, split: str, vocab: Vocab, tags: tuple[str, ...]) -> TaggedIds:
-    """Words and tags of ``{split}.conllu`` as id tensors (words outside the vocabulary -> <unk>)."""
+def encode_tagging_split(corpus_dir: Path, task: str, split: str, vocab: Vocab, tags: tuple[str, ...]) -> TaggedIds:
+    """Words and tags of a split (``{split}.conllu`` or ``{split}.iob2``) as id tensors (OOV words -> <unk>)."""
     index = {t: i for i, t in enumerate(tags)}
-    path = split_path(corpus_dir, "tagging", split)
-    sentences = read_conllu(path)
+    path = split_path(corpus_dir, task, split)
+    sentences = read_split(corpus_dir, task, split)
     for s in sentences:
         unknown = [t for t in s.tags if t not in index]
         if unknown:
@@ -72,10 +73,12 @@ def encode_tagging_split(corpus_dir: Path, split: str, vocab: Vocab, tags: tuple
                      [torch.tensor([index[t] for t in s.tags], dtype=torch.long) for s in sentences], sentences)
 
 
-def load_tagging(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
-    vocab = Vocab.load(corpus_dir)
-    tags = tuple(read_labels(corpus_dir))
-    return Data(vocab, tags, {s: encode_tagging_split(corpus_dir, s, vocab, tags) for s in splits})
+def tagging_loader(task: str) -> Callable[[Path, tuple[str, ...]], Data]:
+    def load(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
+        vocab = Vocab.load(corpus_dir)
+        tags = tuple(read_labels(corpus_dir))
+        return Data(vocab, tags, {s: encode_tagging_split(corpus_dir, task, s, vocab, tags) for s in splits})
+    return load
 
 
 def score_window(model: WindowLM, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
@@ -94,11 +97,13 @@ def score_classifier(model: RNNClassifier, data: Data, split: str, cfg: TrainCon
     return {"accuracy": 100 * metrics.accuracy(gold, pred), "macro_f1": 100 * metrics.macro_f1(gold, pred, data.labels)}
 
 
-def score_tagger(model: RNNTagger, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
-    split_data: TaggedIds = data.splits[split]
-    predicted, _ = predict_tags(model, split_data, data.vocab.pad, device)
-    names = [[data.labels[i] for i in tags] for tags in predicted]
-    return tagging_scores(split_data.sentences, names, data.vocab.stoi)
+def tagging_scorer(task: str) -> Callable[[nn.Module, Data, str, TrainConfig, torch.device], dict[str, float]]:
+    def score(model: nn.Module, data: Data, split: str, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+        split_data: TaggedIds = data.splits[split]
+        predicted, _ = predict_tags(model, split_data, data.vocab.pad, device)
+        names = [[data.labels[i] for i in tags] for tags in predicted]
+        return SEQUENCE_TASKS[task].score(split_data.sentences, names, data.vocab.stoi)
+    return score
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Spec:
     config: type
     train_defaults: Mapping[str, Any]
     load: Callable[[Path, tuple[str, ...]], Data]
-    build: Callable[[Any, int, int, str], nn.Module]  # (config, vocab size, labels, backend)
+    build: Callable[[Any, int, tuple[str, ...], str], nn.Module]  # (config, vocab size, label names, backend)
     objective: Callable[[nn.Module, TrainConfig, Data, torch.device, int], Any]
     score: Callable[[nn.Module, Data, str, TrainConfig, torch.device], dict[str, float]]
     metric_names: tuple[str, ...]
@@ -136,21 +141,34 @@ def _rnn_lm_spec(cell: str, config: type, description: str) -> Spec:
 def _classifier_spec(family: str, cell: str, bidirectional: bool, config: type, description: str) -> Spec:
     return Spec(
         family, "classification", description, config, CLASSIFIER_DEFAULTS, load_classification,
-        lambda cfg, vocab_size, labels, backend: RNNClassifier(cell, bidirectional, vocab_size, labels, cfg, backend),
+        lambda cfg, vocab_size, labels, backend: RNNClassifier(cell, bidirectional, vocab_size, len(labels), cfg,
+                                                               backend),
         lambda model, tc, data, device, seed: ClassificationObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
         score_classifier, CLASSIFICATION_METRICS,
     )
 
 
-def _tagger_spec(family: str, cell: str, bidirectional: bool, config: type, description: str) -> Spec:
+def _tagger_spec(family: str, task: str, cell: str, bidirectional: bool, config: type, description: str) -> Spec:
     return Spec(
-        family, "tagging", description, config, TAGGER_DEFAULTS, load_tagging,
-        lambda cfg, vocab_size, tags, backend: RNNTagger(cell, bidirectional, vocab_size, tags, cfg, backend),
-        lambda model, tc, data, device, seed: TaggingObjective(
-            model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
-        score_tagger, TAGGING_METRICS,
+        family, task, description, config, TAGGER_DEFAULTS, tagging_loader(task),
+        lambda cfg, vocab_size, tags, backend: RNNTagger(cell, bidirectional, vocab_size, len(tags), cfg, backend),
+        _tagging_objective, tagging_scorer(task), SEQUENCE_TASKS[task].metric_names,
     )
+
+
+def _tagging_objective(model: nn.Module, tc: TrainConfig, data: Data, device: torch.device, seed: int) -> TaggingObjective:
+    return TaggingObjective(model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed)
+
+
+# Huang, Xu & Yu (2015); Lample et al. (2016): a BiLSTM's per-word scores as the emissions of a
+# linear-chain CRF, trained on the sentence's log-likelihood and decoded with Viterbi.
+BILSTM_CRF = Spec(
+    "bilstm", "ner", "BiLSTM-CRF entity tagger: linear-chain CRF over IOB2 tags, BIO-forbidden transitions at -inf "
+    "(Huang et al. 2015; Lample et al. 2016)", CRFTaggerConfig, TAGGER_DEFAULTS, tagging_loader("ner"),
+    lambda cfg, vocab_size, tags, backend: CRFTagger("lstm", True, vocab_size, tags, cfg, backend),
+    _tagging_objective, tagging_scorer("ner"), SEQUENCE_TASKS["ner"].metric_names,
+)
 
 
 SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
@@ -170,10 +188,16 @@ SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
                                                  "LSTM sentence classifier"),
     ("bilstm", "classification"): _classifier_spec("bilstm", "lstm", True, LSTMClassifierConfig,
                                                    "Bidirectional LSTM sentence classifier"),
-    ("rnn", "tagging"): _tagger_spec("rnn", "rnn", False, TaggerConfig, "Elman RNN tagger"),
-    ("lstm", "tagging"): _tagger_spec("lstm", "lstm", False, LSTMTaggerConfig, "LSTM tagger"),
-    ("bilstm", "tagging"): _tagger_spec("bilstm", "lstm", True, LSTMTaggerConfig,
+    ("rnn", "tagging"): _tagger_spec("rnn", "tagging", "rnn", False, TaggerConfig, "Elman RNN tagger"),
+    ("lstm", "tagging"): _tagger_spec("lstm", "tagging", "lstm", False, LSTMTaggerConfig, "LSTM tagger"),
+    ("bilstm", "tagging"): _tagger_spec("bilstm", "tagging", "lstm", True, LSTMTaggerConfig,
                                         "Bidirectional LSTM tagger (Plank et al. 2016)"),
+    ("rnn", "ner"): _tagger_spec("rnn", "ner", "rnn", False, TaggerConfig, "Elman RNN entity tagger (softmax per word)"),
+    ("lstm", "ner"): _tagger_spec("lstm", "ner", "lstm", False, LSTMTaggerConfig,
+                                  "LSTM entity tagger (softmax per word)"),
+    ("bilstm", "ner"): _tagger_spec("bilstm", "ner", "lstm", True, LSTMTaggerConfig,
+                                    "Bidirectional LSTM entity tagger (softmax per word)"),
+    ("bilstm-crf", "ner"): BILSTM_CRF,
 })
 
 # Tasks a family cannot serve, and why (shown when a config asks for them).
@@ -270,7 +294,7 @@ def train_model(name: str, req: TrainRequest) -> None:
     random.seed(req.seed)
     np.random.seed(req.seed)
     torch.manual_seed(req.seed)
-    model = spec.build(model_cfg, len(data.vocab), len(data.labels), backend).to(device)
+    model = spec.build(model_cfg, len(data.vocab), data.labels, backend).to(device)
     meta = {"name": name, "family": spec.family, "task": req.task, "corpus": req.corpus, "seed": req.seed,
             "config": asdict(model_cfg), "train": asdict(train_cfg), "vocab_size": len(data.vocab),
             "labels": list(data.labels), "backend": backend}
@@ -290,10 +314,10 @@ def load_trained(model_dir: Path, device: torch.device,
     It runs on ``backend``, else on the backend training recorded, else (that one cannot run on
     ``device``, e.g. triton trained on a GPU and read on a CPU) on the device's default."""
     meta = read_json(Path(model_dir) / "model.json")
-    spec = SPECS[(meta["family"], meta["task"])]
+    spec = SPECS[(meta["name"], meta["task"])]
     cfg = spec.config(**meta["config"])
     _, backend = resolve_runtime(str(device), backend or _recorded_backend(meta, device))
-    model = spec.build(cfg, meta["vocab_size"], len(meta["labels"]), backend)
+    model = spec.build(cfg, meta["vocab_size"], tuple(meta["labels"]), backend)
     model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
     known = {f.name for f in fields(TrainConfig)}
     return spec, model.to(device), meta, TrainConfig(**{k: v for k, v in meta["train"].items() if k in known})
@@ -336,13 +360,13 @@ def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
 
 def entries() -> list[ModelEntry]:
     out = []
-    for family in ("window", "rnn", "lstm", "bilstm"):
-        specs = [s for (f, _), s in SPECS.items() if f == family]
+    for name in dict.fromkeys(n for n, _ in SPECS):
+        specs = [s for (n, _), s in SPECS.items() if n == name]
         out.append(ModelEntry(
-            name=family, family=family, tasks=tuple(s.task for s in specs),
-            train=lambda req, f=family: train_model(f, req),
-            evaluate=lambda req, f=family: evaluate_model(f, req),
-            description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(family, {})),
-            check=lambda task, params, device, backend, f=family: check_request(f, task, params, device, backend),
+            name=name, family=specs[0].family, tasks=tuple(s.task for s in specs),
+            train=lambda req, n=name: train_model(n, req),
+            evaluate=lambda req, n=name: evaluate_model(n, req),
+            description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(name, {})),
+            check=lambda task, params, device, backend, n=name: check_request(n, task, params, device, backend),
         ))
     return out

@@ -3,7 +3,10 @@
 ``ngram-mft``: each known word gets its most frequent training tag; an unknown word gets the
 most frequent tag of rare training words (seen at most ``rare_max`` times) that share its word
 shape and longest suffix (up to ``suffix_max`` letters), backing off to shorter suffixes, then to
-the shape alone. ``ngram-hmm``: see :mod:`rnnlab.models.hmm`.
+the shape alone. ``ngram-mft-span`` (NER): the same tags, then every ``I-X`` that continues no
+``X`` entity turned into ``B-X``, so its output is always valid IOB2. ``ngram-hmm``: see
+:mod:`rnnlab.models.hmm`. Each serves POS tagging and NER alike (tags are just labels to them);
+:mod:`rnnlab.models.sequence_tasks` says how each task reads and scores a split.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..data.conllu_io import TaggedSentence, read_conllu
-from ..data.processed import available_splits, read_labels, read_vocab, split_path
+from ..data.conllu_io import TaggedSentence
+from ..data.iob_io import repair
+from ..data.processed import available_splits, read_labels, read_vocab
 from ..errors import ConfigError, RnnlabError
 from ..io import make_dir, write_json
 from .hmm import HMMParams, SuffixModel, transition_table, viterbi
 from .params import require_positive
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
-from .tag_metrics import tagging_rows, tagging_scores
+from .sequence_tasks import read_split, score_rows
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,13 @@ class MostFrequentTagger:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> "MostFrequentTagger":
         return cls(obj["known"], obj["backoff"], obj["default"], MFTParams(**obj["params"]))
+
+
+class SpanMostFrequentTagger(MostFrequentTagger):
+    """The most-frequent-tag baseline with its IOB2 output repaired into valid spans."""
+
+    def predict(self, sentences: Sequence[TaggedSentence]) -> list[list[str]]:
+        return [repair(tags)[0] for tags in super().predict(sentences)]
 
 
 @dataclass(frozen=True)
@@ -184,11 +195,16 @@ class TaggerKind:
     fit: Callable[[Sequence[TaggedSentence], Sequence[str], Any], Any]
     load: Callable[[dict[str, Any]], Any]
     description: str
+    tasks: tuple[str, ...] = ("tagging", "ner")
 
 
 KINDS: Mapping[str, TaggerKind] = MappingProxyType({
     "ngram-mft": TaggerKind(MFTParams, lambda s, _tags, p: MostFrequentTagger.fit(s, p), MostFrequentTagger.from_json,
                             "Most-frequent-tag baseline; unknown words by word shape + suffix of rare words"),
+    "ngram-mft-span": TaggerKind(MFTParams, lambda s, _tags, p: SpanMostFrequentTagger.fit(s, p),
+                                 SpanMostFrequentTagger.from_json,
+                                 "Most-frequent-tag baseline whose IOB2 output is repaired into valid spans",
+                                 tasks=("ner",)),
     "ngram-hmm": TaggerKind(HMMParams, HMMTagger.fit, HMMTagger.from_json,
                             "Trigram HMM tagger (TnT: deleted interpolation, suffix model), Viterbi decoding "
                             "(Brants 2000)"),
@@ -211,7 +227,7 @@ def parse_params(name: str, params: Mapping[str, Any]) -> Any:
 def train(name: str, req: TrainRequest) -> None:
     params = parse_params(name, req.params)
     start = time.perf_counter()
-    sentences = read_conllu(split_path(req.corpus_dir, "tagging", "train"))
+    sentences = read_split(req.corpus_dir, req.task, "train")
     model = KINDS[name].fit(sentences, read_labels(req.corpus_dir), params)
     seconds = time.perf_counter() - start
     make_dir(req.out_dir)
@@ -232,15 +248,14 @@ def evaluate(name: str, req: EvalRequest) -> MetricRows:
     vocabulary = set(read_vocab(req.corpus_dir))
     extra = {k: status.get(k) for k in ("params", "train_seconds", "tokens_per_s", "backend", "device", "status")}
     rows: MetricRows = []
-    for split in available_splits(req.corpus_dir, "tagging", req.splits):
-        gold = read_conllu(split_path(req.corpus_dir, "tagging", split))
-        scores = tagging_scores(gold, model.predict(gold), vocabulary)
-        rows += tagging_rows(req.corpus, name, req.seed, split, scores, **extra)
+    for split in available_splits(req.corpus_dir, req.task, req.splits):
+        gold = read_split(req.corpus_dir, req.task, split)
+        rows += score_rows(req.task, req.corpus, name, req.seed, split, gold, model.predict(gold), vocabulary, **extra)
     return rows
 
 
 def entries() -> list[ModelEntry]:
-    return [ModelEntry(name, "ngram", ("tagging",), lambda r, n=name: train(n, r), lambda r, n=name: evaluate(n, r),
+    return [ModelEntry(name, "ngram", kind.tasks, lambda r, n=name: train(n, r), lambda r, n=name: evaluate(n, r),
                        kind.description, deterministic=True, trains=False,
                        check=lambda task, params, device, backend, n=name: parse_params(n, params))
             for name, kind in KINDS.items()]

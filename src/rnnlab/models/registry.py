@@ -16,7 +16,7 @@ from ..errors import ConfigError
 
 # The families in the lecture's order, which every figure and table follows.
 FAMILIES = ("ngram", "window", "rnn", "lstm", "bilstm")
-TASKS = ("lm", "classification", "tagging")
+TASKS = ("lm", "classification", "tagging", "ner")
 
 # Modules that contribute entries through an ``entries() -> list[ModelEntry]`` function.
 ENTRY_MODULES = (

@@ -8,7 +8,7 @@ the tags present in the gold standard; and ``tag_f1.<TAG>`` for each of those ta
 
 from __future__ import annotations
 
-from typing import Any, Container, Sequence
+from typing import Container, Sequence
 
 from .. import metrics
 from ..data.conllu_io import TaggedSentence
@@ -39,8 +39,3 @@ def tagging_scores(gold: Sequence[TaggedSentence], predicted: Sequence[Sequence[
     scores["macro_f1"] = 100 * sum(per_tag.values()) / len(per_tag)
     scores.update({f"tag_f1.{tag}": 100 * f1 for tag, f1 in per_tag.items()})
     return scores
-
-
-def tagging_rows(corpus: str, model: str, seed: int, split: str, scores: dict[str, float],
-                 **extra: Any) -> list[dict[str, Any]]:
-    return [metrics.row("tagging", corpus, model, seed, split, name, value, **extra) for name, value in scores.items()]

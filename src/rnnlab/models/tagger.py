@@ -1,8 +1,10 @@
-"""RNN, LSTM and BiLSTM sequence taggers: one tag distribution per word.
+"""RNN, LSTM and BiLSTM sequence taggers: one tag distribution per word, or a CRF over the tags.
 
 Padding never changes a word's scores: the forward direction reads padding only after a
 sentence's last word, the reverse direction reads each sentence reversed within its own
 length (padding again comes last), and the loss and predictions skip padded positions.
+A tagger says how its scores become a loss and tags (``loss_sum``, ``decode``): a softmax per
+word for :class:`RNNTagger`, a linear-chain CRF for :class:`CRFTagger`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..data.batching import pad_batch
 from ..data.conllu_io import TaggedSentence
 from .cells import ForgetGate, forget_bias_of
 from .classifier import PaddedSentenceBatches, RecurrentEncoder
+from .crf import LinearChainCRF, iob2_allowed
 from .params import require_dropout, require_positive
 
 IGNORE = -100  # target of padded positions: no loss, no score
@@ -37,6 +40,11 @@ class TaggerConfig:
 @dataclass(frozen=True)
 class LSTMTaggerConfig(ForgetGate, TaggerConfig):
     pass
+
+
+@dataclass(frozen=True)
+class CRFTaggerConfig(LSTMTaggerConfig):
+    constrained: bool = True  # strict IOB2: transitions BIO forbids are fixed at -inf
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,34 @@ class RNNTagger(RecurrentEncoder):
         """ids (T, B) padded at the end, lengths (B,) -> logits (T, B, C)."""
         return self.out(self.drop(self.encode(ids, lengths)))  # (T, B, C)
 
+    def loss_sum(self, logits: torch.Tensor, tags: list[torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy summed over the words of the batch."""
+        targets = padded_targets(tags).to(logits.device)  # (T, B)
+        return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum")
+
+    def decode(self, logits: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
+        """The most probable tag of each word, per sentence in its own length."""
+        best = logits.argmax(2)  # (T, B)
+        return [best[: int(n), b].tolist() for b, n in enumerate(lengths)]
+
+
+class CRFTagger(RNNTagger):
+    """The recurrent tagger's scores as CRF emissions (Huang, Xu & Yu 2015; Lample et al. 2016)."""
+
+    def __init__(self, cell: str, bidirectional: bool, vocab_size: int, tags: tuple[str, ...],
+                 cfg: CRFTaggerConfig, backend: str) -> None:
+        super().__init__(cell, bidirectional, vocab_size, len(tags), cfg, backend)
+        self.crf = LinearChainCRF(len(tags), *(iob2_allowed(tags) if cfg.constrained else (None, None)))
+
+    def loss_sum(self, logits: torch.Tensor, tags: list[torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
+        """−log p(tags | sentence) summed over the sentences of the batch."""
+        targets = torch.nn.utils.rnn.pad_sequence(tags).to(logits.device)  # (T, B)
+        return self.crf.nll(logits, targets, lengths).sum()
+
+    def decode(self, logits: torch.Tensor, lengths: torch.Tensor) -> list[list[int]]:
+        """The Viterbi tag sequence of each sentence."""
+        return self.crf.viterbi(logits, lengths)
+
 
 def padded_targets(tags: list[torch.Tensor]) -> torch.Tensor:
     """(T, B) gold tag ids, IGNORE on padding."""
@@ -79,18 +115,16 @@ def predict_tags(model: RNNTagger, data: TaggedIds, pad_id: int, device: torch.d
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         ids, lengths = pad_batch([data.words[i] for i in rows], pad_id)  # (T, B), (B,)
-        logits = model(ids.to(device), lengths).float().cpu()  # (T, B, C)
-        targets = padded_targets([data.tags[i] for i in rows])
-        total += F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum").item()
+        logits = model(ids.to(device), lengths).float()  # (T, B, C)
+        total += model.loss_sum(logits, [data.tags[i] for i in rows], lengths).item()
         count += int(lengths.sum())
-        best = logits.argmax(2)  # (T, B)
-        for column, i in enumerate(rows):
-            predicted[i] = best[: int(lengths[column]), column].tolist()
+        for i, tags in zip(rows, model.decode(logits, lengths)):
+            predicted[i] = tags
     return predicted, total / max(count, 1)
 
 
 class TaggingObjective(PaddedSentenceBatches):
-    """Loss = mean cross-entropy per word."""
+    """Loss = the tagger's loss (cross-entropy or CRF negative log-likelihood) per word."""
 
     def __init__(self, model: RNNTagger, train: TaggedIds, valid: TaggedIds, pad_id: int,
                  batch_size: int, device: torch.device, seed: int) -> None:
@@ -100,9 +134,8 @@ class TaggingObjective(PaddedSentenceBatches):
     def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
         rows, ids, lengths = self.padded(index)
         logits = self.model(ids, lengths)  # (T, B, C)
-        targets = padded_targets([self.train.tags[i] for i in rows]).to(self.device)  # (T, B)
-        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
         words = int(lengths.sum())
+        loss = self.model.loss_sum(logits, [self.train.tags[i] for i in rows], lengths) / words
         return loss, words, words
 
     def validate(self) -> dict[str, float]:

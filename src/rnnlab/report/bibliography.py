@@ -18,7 +18,7 @@ from .analyses import AnalysisResult
 ENTRY_RE = re.compile(r"^@\w+\{([^,]+),", re.MULTILINE)
 DATASETS: Mapping[str, tuple[str, ...]] = {
     "marcus1993": ("ptb",), "merity2017": ("wikitext",), "socher2013": ("sst",), "maas2011": ("imdb",),
-    "nivre2016": ("ud",),
+    "nivre2016": ("ud",), "mayhew2024": ("uner",),
 }
 
 
@@ -184,9 +184,25 @@ ANNOTATIONS: Mapping[str, Annotation] = {
         "Trigram HMM tagging of German and English treebanks.",
         lambda f: any(f.has_family(x, "tagging") for x in ("ngram-hmm", "ngram-tnt", "hmm", "tnt")),
         lambda f: f.number("tagging", "ngram-hmm", "accuracy", 1)),
+    "huang2015": Annotation(
+        "Huang, Z., Xu, W. and Yu, K. (2015). Bidirectional LSTM-CRF models for sequence tagging. arXiv:1508.01991.",
+        "A BiLSTM whose per-word scores feed a linear-chain CRF, trained on the sentence likelihood and decoded "
+        "with Viterbi.",
+        "BiLSTM-CRF taggers for POS tagging, chunking and NER (CoNLL-2000, CoNLL-2003).",
+        lambda f: f.has_family("bilstm-crf", "ner"),
+        lambda f: f.number("ner", "bilstm-crf", "span_f1", 1)),
+    "lample2016": Annotation(
+        "Lample, G., Ballesteros, M., Subramanian, S., Kawakami, K. and Dyer, C. (2016). Neural architectures for "
+        "named entity recognition. NAACL-HLT, 260–270.",
+        "The LSTM-CRF for NER: the CRF learns transition scores between tags, so tag sequences the IOB scheme "
+        "forbids become unlikely.",
+        "BiLSTM-CRF with word and character embeddings on CoNLL-2002/2003 NER.",
+        lambda f: f.has_family("bilstm-crf", "ner"),
+        lambda f: f.number("ner", "bilstm-crf", "span_f1", 1)),
 }
 CITED_BY_SOURCE: Mapping[str, str] = {"Mikolov & Zweig": "mikolov2012", "Zaremba": "zaremba2014",
-                                      "Socher": "socher2013", "Tai": "tai2015"}
+                                      "Socher": "socher2013", "Tai": "tai2015",
+                                      "Mayhew": "mayhew2024"}
 
 
 def bib_entries(text: str | None = None) -> dict[str, str]:

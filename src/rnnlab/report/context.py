@@ -19,8 +19,10 @@ from ..models.registry import TASKS, model_sort_key
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
-                 "accuracy_right_context": "Right-context acc. %"}
-TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)"}
+                 "accuracy_right_context": "Right-context acc. %", "span_f1": "Span F1 %",
+                 "span_f1_right_context": "Right-decided span F1 %", "span_f1_oov": "OOV-entity span F1 %"}
+TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)",
+               "ner": "Named-entity recognition (IOB2 spans)"}
 
 
 @dataclass

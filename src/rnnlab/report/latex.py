@@ -20,7 +20,7 @@ SPECIAL_RE = re.compile("|".join(re.escape(k) for k in SPECIALS))
 # Unicode typography of the HTML tables and its LaTeX form (applied after escaping).
 UNICODE: Mapping[str, str] = {" ± ": r" $\pm$ ", "±": r"$\pm$", "—": "---", "–": "--", "−": "$-$", "ñ": r"\~{n}",
                               "ø": r"{\o}", "é": r"\'{e}"}
-FILES: Mapping[str, str] = {"lm": "lm", "classification": "classification", "tagging": "tagging",
+FILES: Mapping[str, str] = {"lm": "lm", "classification": "classification", "tagging": "tagging", "ner": "ner",
                             "published": "published", "corpus-stats": "corpus-stats"}
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 from ..analysis.stats import all_comparisons
 from . import analyses as a
 from . import conclusions as cc
+from . import ner as ner_report
 from .context import FigureView, ReportContext, Table
 
 
@@ -138,6 +139,17 @@ def tagging(inp: Inputs) -> Section | None:
                    figures=_figures(inp, "tagging"))
 
 
+def ner(inp: Inputs) -> Section | None:
+    sentences = ner_report.ner_conclusions(inp.metrics)
+    tables = _table(inp, "ner") + [t for t in (ner_report.per_type_table(inp.metrics),
+                                               ner_report.invalid_table(inp.metrics),
+                                               ner_report.published_ner(inp.ctx.published_table, inp.metrics)) if t]
+    if not sentences and not tables:
+        return None
+    return Section("ner", "6.2 Named entities: spans, the right context and a CRF", sentences, tables=tables,
+                   figures=_figures(inp, "ner"))
+
+
 def bidirectional(inp: Inputs) -> Section:
     results = inp.analyses.get("bidirectional", [])
     s = Section("bidirectional", "6. Bidirectional and multi-layer RNNs", cc.classification_conclusions(inp.metrics),
@@ -151,9 +163,7 @@ def bidirectional(inp: Inputs) -> Section:
                                   "Accuracy (%) by factor and level, mean ± 95% CI over seeds.",
                                   key=f"breakdown-{r.corpus}"))
     s.statements = _statements(results)
-    sub = tagging(inp)
-    if sub:
-        s.subsections.append(sub)
+    s.subsections += [sub for sub in (tagging(inp), ner(inp)) if sub]
     return s
 
 
