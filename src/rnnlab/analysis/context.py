@@ -1,0 +1,169 @@
+"""How much context each language model uses: loss when the context beyond d tokens is perturbed.
+
+Khandelwal, He, Qi & Jurafsky (2018), "Sharp Nearby, Fuzzy Far Away: How Neural Language Models
+Use Context": for a seeded sample of targets, each with ``max_distance`` tokens of context, the
+context farther than d tokens is dropped (truncate), shuffled or replaced by unigram draws
+(:mod:`.context_perturb`), and the increase of the target's loss over its full-context loss is
+measured for every d. Mean and 95% CI over targets per run, then over seeds. A perturbation stops
+mattering at the smallest d at which it raises the mean loss by less than ``threshold`` (1%) of the
+full-context loss; for truncation that d is the model's effective context.
+
+An n-gram model sees n − 1 tokens and the window model its window, so perturbing beyond them
+changes nothing, exactly; the recurrent models see the whole context.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.batching import Vocab, encode_lm_split
+from ..io import read_json
+from ..models.registry import model_sort_key
+from ..plots import set_theme
+from .common import AnalysisOutput, run_id
+from .context_perturb import PERTURBATIONS, perturbed, sample_targets, train_unigram
+from .context_scorers import load_context_scorer
+from .settings import ContextSettings
+from .stats import MeanCI, mean_ci
+
+FIGURE = "context_perturbation"
+
+
+def contexts(stream: np.ndarray, targets: np.ndarray, settings: ContextSettings, unigram: np.ndarray,
+             start_id: int) -> Iterator[tuple[str, int, list[np.ndarray]]]:
+    """(perturbation, d, one context per target): the full context first (as ``full``, d = max_distance)."""
+    s = settings
+    yield "full", s.max_distance, [perturbed(stream, int(t), s.max_distance, "truncate", s.max_distance, s.seed,
+                                             unigram, start_id) for t in targets]
+    for name in PERTURBATIONS:
+        for d in s.distances:
+            yield name, d, [perturbed(stream, int(t), s.max_distance, name, d, s.seed, unigram, start_id)
+                            for t in targets]
+
+
+def run_rows(losses: dict[tuple[str, int], np.ndarray], distances: Sequence[int]) -> list[dict[str, Any]]:
+    """One row per perturbation and d: mean loss increase over the targets with its 95% CI."""
+    full = next(v for (name, _), v in losses.items() if name == "full")
+    rows = []
+    for name in PERTURBATIONS:
+        for d in distances:
+            increase = losses[name, d] - full
+            ci, base = mean_ci(increase.tolist()), float(full.mean())
+            relative = ci.mean / base if base > 0 else (math.inf if ci.mean > 0 else 0.0)
+            rows.append({"perturbation": name, "distance": d, "targets": ci.n, "loss_full": base,
+                         "increase": ci.mean, "low": ci.low, "high": ci.high, "relative": relative})
+    return rows
+
+
+# Khandelwal et al. (2018): the context a model uses ends at the smallest d whose truncation raises the
+# loss by less than 1%; the same criterion on shuffling gives the reach of word order.
+def no_longer_matters(rows: pd.DataFrame, threshold: float) -> float:
+    """The smallest distance whose relative loss increase is below ``threshold``; NaN when none is."""
+    below = rows[rows["relative"] < threshold].sort_values("distance")
+    return float(below["distance"].iloc[0]) if not below.empty else math.nan
+
+
+def reach_table(increase: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Per model, seed and perturbation: the d from which the perturbation no longer matters."""
+    rows = [{"model": m, "seed": s, "perturbation": p, "distance": no_longer_matters(g, threshold)}
+            for (m, s, p), g in increase.groupby(["model", "seed", "perturbation"], sort=False)]
+    return pd.DataFrame(rows)
+
+
+def models_in_order(table: pd.DataFrame) -> list[str]:
+    return sorted(table["model"].unique(), key=model_sort_key)
+
+
+def reach_text(reach: pd.DataFrame, model: str, perturbation: str, largest: int) -> str:
+    """The reach over seeds as text: mean ± CI, '> largest' when no seed reaches below the threshold."""
+    values = reach[(reach["model"] == model) & (reach["perturbation"] == perturbation)]["distance"]
+    if values.isna().all():
+        return f"> {largest}"
+    text = mean_ci(values.tolist()).format(1)
+    beyond = int(values.isna().sum())
+    return text + (f" ({beyond} of {values.size} seeds > {largest})" if beyond else "")
+
+
+def statements(reach: pd.DataFrame, largest: int, threshold: float) -> list[str]:
+    pct = f"{100 * threshold:g}%"
+    return [f"{model}: effective context (truncation raises the loss by < {pct}) = "
+            f"{reach_text(reach, model, 'truncate', largest)} tokens; shuffling no longer matters from d = "
+            f"{reach_text(reach, model, 'shuffle', largest)}, replacing from d = "
+            f"{reach_text(reach, model, 'replace', largest)}" for model in models_in_order(reach)]
+
+
+def context_usage(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: ContextSettings,
+                  device: torch.device) -> AnalysisOutput:
+    vocab = Vocab.load(corpus_dir)
+    stream = encode_lm_split(corpus_dir, settings.split, vocab).numpy()
+    targets = sample_targets(stream.size, settings.max_distance, settings.targets, settings.seed,
+                             f"the {settings.split} split of {corpus_dir}")
+    unigram = train_unigram(corpus_dir, vocab)
+    groups = list(contexts(stream, targets, settings, unigram, vocab.eos))
+    rows = []
+    for run in (run_id(d) for d in model_dirs):
+        scorer = load_context_scorer(run, vocab, device, settings.batch_size)
+        losses = {(name, d): scorer.losses(ctx, stream[targets]) for name, d, ctx in groups}
+        rows += [{"model": run.model, "seed": run.seed, **r} for r in run_rows(losses, settings.distances)]
+    increase = pd.DataFrame(rows)
+    reach = reach_table(increase, settings.threshold)
+    largest = settings.distances[-1]
+    caption = (f"Increase of the loss (nats) of {settings.targets} {settings.split} targets over their loss with "
+               f"the full {settings.max_distance}-token context, when the context farther than d tokens is dropped, "
+               "shuffled or replaced by draws from the training unigram distribution (Khandelwal et al. 2018); "
+               "lines: mean over seeds (over targets for a model run once), bands: 95% CI over seeds (over targets "
+               f"for a model run once); vertical lines: the d from which the perturbation raises the loss by less "
+               f"than {100 * settings.threshold:g}% (for truncation, the effective context).")
+    summary = {"split": settings.split, "targets": settings.targets, "max_distance": settings.max_distance,
+               "distances": list(settings.distances), "threshold": settings.threshold, "seed": settings.seed,
+               "statements": statements(reach, largest, settings.threshold), "captions": {FIGURE: caption}}
+    return AnalysisOutput({"increase": increase, "reach": reach}, summary)
+
+
+def _band(group: pd.DataFrame, distances: Sequence[int]) -> list[MeanCI]:
+    """Per d: the mean over seeds with its 95% CI, or for a single run the CI over its targets."""
+    out = []
+    for d in distances:
+        at = group[group["distance"] == d]
+        ci = mean_ci(at["increase"].tolist())
+        out.append(ci if ci.n > 1 else MeanCI(ci.mean, float(at["low"].iloc[0]), float(at["high"].iloc[0]), 1))
+    return out
+
+
+def draw(increase: pd.DataFrame, reach: pd.DataFrame) -> plt.Figure:
+    set_theme()
+    fig, axes = plt.subplots(1, len(PERTURBATIONS), figsize=(4.6 * len(PERTURBATIONS), 3.8), sharey=True)
+    distances = sorted(increase["distance"].unique())
+    for ax, name in zip(axes, PERTURBATIONS):
+        for i, model in enumerate(models_in_order(increase)):
+            group = increase[(increase["model"] == model) & (increase["perturbation"] == name)]
+            cis = _band(group, distances)
+            style = "--" if model.startswith("ngram") else "-"
+            ax.plot(distances, [c.mean for c in cis], marker="o", ms=3, ls=style, color=f"C{i}", label=model)
+            ax.fill_between(distances, [c.low for c in cis], [c.high for c in cis], color=f"C{i}", alpha=0.2, lw=0)
+            mark = reach[(reach["model"] == model) & (reach["perturbation"] == name)]["distance"].mean()
+            if not math.isnan(mark):
+                ax.axvline(mark, color=f"C{i}", ls=":", lw=1.2)
+        ax.set_xscale("symlog", linthresh=1) if 0 in distances else ax.set_xscale("log")
+        ax.set_xticks(distances, [str(d) for d in distances])
+        ax.minorticks_off()
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set(title=name, xlabel="d: tokens kept unperturbed before the target")
+    axes[0].set_ylabel("loss increase (nats)")
+    axes[-1].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
+    """The figure of a context folder, drawn from its CSVs and summary.json alone."""
+    summary = read_json(folder / "summary.json")
+    increase, reach = pd.read_csv(folder / "increase.csv"), pd.read_csv(folder / "reach.csv")
+    return [(FIGURE, draw(increase, reach), summary["captions"][FIGURE])]
