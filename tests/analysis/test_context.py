@@ -1,5 +1,4 @@
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -7,7 +6,8 @@ import pytest
 import torch
 
 from rnnlab.analysis.common import write_output
-from rnnlab.analysis.context import context_usage, contexts, reach_table, run_rows
+from rnnlab.analysis.context import context_usage, contexts, run_rows
+from rnnlab.analysis.context_reach import reach_table
 from rnnlab.analysis.context_scorers import RecurrentContextScorer
 from rnnlab.analysis.registry import redraw
 from rnnlab.analysis.settings import ContextSettings
@@ -65,13 +65,6 @@ def test_an_lstm_that_sees_only_the_last_token_has_effective_context_1():
     assert (rows[rows["distance"] == 0]["increase"] > 1).all()
     reach = reach_table(rows, settings.threshold)
     assert reach.set_index("perturbation")["distance"].to_dict() == {"truncate": 1, "shuffle": 1, "replace": 1}
-
-
-def test_a_perturbation_that_always_matters_has_no_reach():
-    rows = pd.DataFrame({"model": "m", "seed": 1, "perturbation": "truncate", "distance": [1, 2, 5],
-                         "relative": [0.5, 0.02, 0.011]})
-    assert math.isnan(reach_table(rows, 0.01)["distance"].iloc[0])
-    assert reach_table(rows, 0.015)["distance"].iloc[0] == 5
 
 
 def test_settings_refuse_distances_that_leave_nothing_to_perturb():
