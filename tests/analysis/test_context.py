@@ -106,6 +106,12 @@ def test_context_usage_end_to_end_with_its_figure(trained, tmp_path):
     assert (kn["increase"] == 0).all() and (window["increase"] == 0).all()
     assert reach[reach["model"] == "ngram-kn3"]["distance"].max() <= 2
     assert any(s.startswith("ngram-kn3: effective context") for s in output.summary["statements"])
+    # On the probes: a model that cannot see the cue (3-gram, window of 3; cues 4 and 9 tokens back) loses
+    # nothing when truncation drops it.
+    cue = output.tables["cue"]
+    assert sorted(cue["distance"].unique()) == [4, 9] and output.summary["probes"] == cue["probes"].sum() / 5
+    assert (cue[cue["model"].isin(["ngram-kn3", "window"])]["increase"] == 0).all()
+    assert any(s.startswith("lstm: dropping the cue raises") for s in output.summary["statements"])
 
     write_output(tmp_path / "out", output, "context")
     index = json.loads((tmp_path / "out" / "index.json").read_text())

@@ -1,6 +1,7 @@
 import pandas as pd
 
-from rnnlab.report.context_use import context_conclusions, context_table, published_context_table
+from rnnlab.report.analyses import AnalysisResult
+from rnnlab.report.context_use import context_conclusions, context_table, cue_table_of, published_context_table
 
 DISTANCES = [1, 2, 3, 5, 10, 20]
 
@@ -38,3 +39,13 @@ def test_an_ngram_beyond_its_order_and_a_model_beyond_the_largest_distance_are_n
 def test_the_published_figures_are_marked_as_published():
     t = published_context_table()
     assert "not produced by this run" in t.note and set(t.frame["source"]) == {"Khandelwal et al. 2018"}
+
+
+def test_the_cue_table_has_one_row_per_model_and_one_column_per_distance(tmp_path):
+    cue = pd.DataFrame({"model": ["lstm", "lstm", "lstm", "lstm", "ngram-kn2", "ngram-kn2"], "seed": [1, 2, 1, 2, 0, 0],
+                        "distance": [4, 4, 16, 16, 4, 16], "increase": [2.0, 3.0, 0.5, 0.7, 0.0, 0.0]})
+    r = AnalysisResult("context", "syn", tmp_path, {}, {"cue": cue})
+    frame = cue_table_of(r).frame
+    assert list(frame.columns) == ["model", "d=4", "d=16"] and list(frame["model"]) == ["ngram-kn2", "lstm"]
+    assert frame.set_index("model").loc["ngram-kn2", "d=16"] == "0.00"
+    assert cue_table_of(AnalysisResult("context", "wt", tmp_path, {}, {})) is None

@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.batching import Vocab, encode_lm_split
+from ..data.corpus_io import Probe, read_probes
 from ..io import read_json
 from ..plots import set_theme
 from .common import AnalysisOutput, run_id
 from .context_perturb import PERTURBATIONS, perturbed, sample_targets, train_unigram
 from .context_scorers import load_context_scorer
+from .long_distance import Text, check_probes
 from .context_reach import models_in_order, reach_table, statements
 from .settings import ContextSettings
 from .stats import MeanCI, mean_ci
@@ -62,19 +63,48 @@ def run_rows(losses: dict[tuple[str, int], np.ndarray], distances: Sequence[int]
     return rows
 
 
+def cue_rows(scorer: Any, stream: np.ndarray, probes: Sequence[Probe], indices: np.ndarray,
+             start_id: int) -> list[dict[str, Any]]:
+    """Per cue distance: the probed word's loss increase when truncation drops the cue (d = distance − 1)
+    rather than keeping it (d = distance), the cue being ``distance`` tokens before the target."""
+    kept = [np.concatenate([[start_id], stream[i - p.distance : i]]) for p, i in zip(probes, indices)]
+    losses = scorer.losses(kept + [k[[0, *range(2, k.size)]] for k in kept], np.tile(stream[indices], 2))
+    increase = losses[len(kept):] - losses[: len(kept)]
+    distance = np.array([p.distance for p in probes])
+    rows = []
+    for d in sorted(set(distance.tolist())):
+        ci = mean_ci(increase[distance == d].tolist())
+        rows.append({"distance": d, "probes": ci.n, "increase": ci.mean, "low": ci.low, "high": ci.high})
+    return rows
+
+
+def cue_statements(cue: pd.DataFrame) -> list[str]:
+    return [f"{model}: dropping the cue raises the loss of the probed word by (nats) " + ", ".join(
+                f"d={d}: {mean_ci(g[g['distance'] == d]['increase'].tolist()).format(2)}"
+                for d in sorted(g["distance"].unique()))
+            for model, g in ((m, cue[cue["model"] == m]) for m in models_in_order(cue))]
+
+
 def context_usage(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: ContextSettings,
                   device: torch.device) -> AnalysisOutput:
-    vocab = Vocab.load(corpus_dir)
-    stream = encode_lm_split(corpus_dir, settings.split, vocab).numpy()
+    text = Text.load(corpus_dir, settings.split)
+    vocab, stream = text.vocab, text.stream.numpy()
     targets = sample_targets(stream.size, settings.max_distance, settings.targets, settings.seed,
                              f"the {settings.split} split of {corpus_dir}")
     unigram = train_unigram(corpus_dir, vocab)
     groups = list(contexts(stream, targets, settings, unigram, vocab.eos))
-    rows = []
+    probe_path = Path(corpus_dir) / f"{settings.split}.probes.tsv"
+    probes = read_probes(probe_path) if probe_path.exists() else []
+    check_probes(text, probes, probe_path)
+    indices = np.array([text.index(p.line, p.position) for p in probes], dtype=np.int64)
+    rows, cue = [], []
     for run in (run_id(d) for d in model_dirs):
         scorer = load_context_scorer(run, vocab, device, settings.batch_size)
         losses = {(name, d): scorer.losses(ctx, stream[targets]) for name, d, ctx in groups}
         rows += [{"model": run.model, "seed": run.seed, **r} for r in run_rows(losses, settings.distances)]
+        if probes:
+            cue += [{"model": run.model, "seed": run.seed, **r} for r in cue_rows(scorer, stream, probes, indices,
+                                                                                   vocab.eos)]
     increase = pd.DataFrame(rows)
     reach = reach_table(increase, settings.threshold)
     largest = settings.distances[-1]
@@ -84,10 +114,15 @@ def context_usage(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: 
                "lines: mean over seeds (over targets for a model run once), bands: 95% CI over seeds (over targets "
                f"for a model run once); vertical lines: the d from which the perturbation raises the loss by less "
                f"than {100 * settings.threshold:g}% (for truncation, the effective context).")
+    tables = {"increase": increase, "reach": reach}
+    said = statements(reach, largest, settings.threshold)
+    if cue:
+        tables["cue"] = pd.DataFrame(cue)
+        said += cue_statements(tables["cue"])
     summary = {"split": settings.split, "targets": settings.targets, "max_distance": settings.max_distance,
                "distances": list(settings.distances), "threshold": settings.threshold, "seed": settings.seed,
-               "statements": statements(reach, largest, settings.threshold), "captions": {FIGURE: caption}}
-    return AnalysisOutput({"increase": increase, "reach": reach}, summary)
+               "probes": len(probes), "statements": said, "captions": {FIGURE: caption}}
+    return AnalysisOutput(tables, summary)
 
 
 def _band(group: pd.DataFrame, distances: Sequence[int]) -> list[MeanCI]:

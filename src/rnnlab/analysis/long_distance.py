@@ -311,7 +311,7 @@ def draw_recurrence(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def _check_probes(text: Text, probes: Sequence[Probe], path: Path) -> None:
+def check_probes(text: Text, probes: Sequence[Probe], path: Path) -> None:
     for p in probes:
         if p.line >= len(text.lines) or p.position >= len(text.lines[p.line]) or \
                 text.lines[p.line][p.position] != p.target:
@@ -326,7 +326,7 @@ def long_distance(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     probe_path = Path(corpus_dir) / f"{split}.probes.tsv"
     probes = read_probes(probe_path) if probe_path.exists() else []
     cues = sorted({p.cue for p in probes})
-    _check_probes(text, probes, probe_path)
+    check_probes(text, probes, probe_path)
     indices = np.array([text.index(p.line, p.position) for p in probes], dtype=np.int64)
     probe_tables, recurrence_tables = [], []
     for run in (run_id(d) for d in model_dirs):

@@ -15,7 +15,7 @@ from typing import Mapping
 import pandas as pd
 
 from ..analysis.context_reach import models_in_order, reach_text
-from ..analysis.stats import compare
+from ..analysis.stats import compare, mean_ci
 from .analyses import AnalysisResult
 from .conclusions import EXPECTED_NOT_SEEN, judge, pick_model
 from .context import Table
@@ -88,6 +88,21 @@ def context_table_of(r: AnalysisResult) -> Table:
                  f"raises the loss of {r.summary['targets']} {r.summary['split']} targets by less than {pct} of their "
                  f"loss with {r.summary['max_distance']} tokens of context; mean ± 95% CI over seeds; "
                  f"'> {largest}': not below {pct} at any measured d.", key=f"context-{r.corpus}")
+
+
+def cue_table_of(r: AnalysisResult) -> Table | None:
+    """Where the corpus has probes: the loss the probed word gains when truncation drops its cue, by distance."""
+    cue = r.tables.get("cue")
+    if cue is None or cue.empty:
+        return None
+    rows = [{"model": m, "distance": f"d={int(d)}", "text": mean_ci(g["increase"].tolist()).format(2)}
+            for (m, d), g in cue.groupby(["model", "distance"], sort=True)]
+    wide = pd.DataFrame(rows).pivot(index="model", columns="distance", values="text")
+    wide = wide[sorted(wide.columns, key=lambda c: int(c[2:]))].reindex(models_in_order(cue)).reset_index()
+    return Table(f"Loss added by dropping the cue on {r.corpus}", wide,
+                 "Loss (nats) of each probed word when truncation drops its cue (the last distance − 1 tokens kept) "
+                 "minus its loss when the cue is kept (the last distance tokens), mean ± 95% CI over seeds, by the "
+                 "cue's distance d; the same probes as the long-distance analysis.", key=f"context-cue-{r.corpus}")
 
 
 def published_context_table() -> Table:

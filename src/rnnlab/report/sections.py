@@ -140,7 +140,7 @@ def context_use(inp: Inputs) -> Section | None:
     s = Section("context", "5.1 How much context each model uses", figures=_figures(inp, "context"))
     for r in results:
         s.conclusions += cu.context_conclusions(r.corpus, r.tables["reach"], [int(d) for d in r.summary["distances"]])
-        s.tables.append(cu.context_table_of(r))
+        s.tables += [t for t in (cu.context_table_of(r), cu.cue_table_of(r)) if t]
     s.tables.append(cu.published_context_table())
     s.statements = _statements(results)
     return s
