@@ -100,7 +100,10 @@ def context_usage(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: 
     rows, cue = [], []
     for run in (run_id(d) for d in model_dirs):
         scorer = load_context_scorer(run, vocab, device, settings.batch_size)
-        losses = {(name, d): scorer.losses(ctx, stream[targets]) for name, d, ctx in groups}
+        # Every target, perturbation and distance in one list: the scorer batches them by length.
+        scored = scorer.losses([c for _, _, ctx in groups for c in ctx], np.tile(stream[targets], len(groups)))
+        n = targets.size
+        losses = {(name, d): scored[i * n : (i + 1) * n] for i, (name, d, _) in enumerate(groups)}
         rows += [{"model": run.model, "seed": run.seed, **r} for r in run_rows(losses, settings.distances)]
         if probes:
             cue += [{"model": run.model, "seed": run.seed, **r} for r in cue_rows(scorer, stream, probes, indices,
