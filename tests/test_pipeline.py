@@ -38,6 +38,8 @@ TINY = {
         "clipping": {"corpora": ["synthetic-lm"], "lr": 2.0, "clip": 0.05, "seeds": [1], "max_batches": 4,
                      "params": {"emb": 8, "hidden": 8, "bptt": 5, "batch_size": 4}},
         "long-distance": {"corpora": ["synthetic-lm"], "models": ["ngram-kn2", "rnn", "lstm-2layer"]},
+        "context": {"corpora": ["synthetic-lm"], "models": ["ngram-kn2", "window", "lstm"], "targets": 20,
+                    "max_distance": 30, "distances": [1, 2, 5, 10, 20]},
         "bidirectional": {"corpora": ["synthetic-sentiment"], "models": ["rnn", "bilstm"], "length_buckets": 2},
         "significance": {"enabled": True},
     },
@@ -48,12 +50,14 @@ REPORT_CAPTIONS = {
     "lm_perplexity": "Language-model perplexity on the test split", "classification": "Classification accuracy",
     "learning_curves": "Learning curves: validation cross-entropy", "gradients": "Vanishing gradients: norm",
     "clipping": "Exploding gradients: training loss", "long_distance_probes": "recall of the cue noun",
-    "long_distance_recurrence": "since its previous", "bidirectional": "Bidirectionality and depth",
+    "long_distance_recurrence": "since its previous", "context_perturbation": "How much context each language model",
+    "bidirectional": "Bidirectionality and depth",
     "significance": "Significance: differences between models",
 }
 ANALYSIS_FIGURES = {
     "gradients_synthetic-lm": "gradients", "clipping_synthetic-lm": "clipping",
     "long_distance_probes_synthetic-lm": "long-distance", "long_distance_recurrence_synthetic-lm": "long-distance",
+    "context_perturbation_synthetic-lm": "context",
     "bidirectional_synthetic-sentiment": "bidirectional", "significance": "significance",
 }
 
@@ -136,7 +140,7 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
 def _check_analyses(work: Path) -> None:
     root = work / "results/analysis"
     assert {p.relative_to(root).as_posix() for p in root.glob("*/*") if p.is_dir()} == {
-        "gradients/synthetic-lm", "clipping/synthetic-lm", "long-distance/synthetic-lm",
+        "gradients/synthetic-lm", "clipping/synthetic-lm", "long-distance/synthetic-lm", "context/synthetic-lm",
         "bidirectional/synthetic-sentiment"}
     for folder in [*(p for p in root.glob("*/*") if p.is_dir()), root / "significance"]:
         assert (folder / "summary.json").exists() and not list(folder.glob("*.png")), folder
@@ -148,7 +152,7 @@ def _check_analyses(work: Path) -> None:
     assert sections["learning_curves"] == "results"
     for name in ANALYSIS_FIGURES:
         assert all((work / f"results/figures/{name}.{ext}").exists() for ext in ("png", "pdf", "svg", "txt"))
-    for analysis in ("gradients", "clipping", "long-distance", "bidirectional"):
+    for analysis in ("gradients", "clipping", "long-distance", "context", "bidirectional"):
         assert list((work / "results/benchmarks" / f"analyze_{analysis}").glob("*.tsv")), analysis
     assert (work / "results/benchmarks/analyze_significance.tsv").exists()
 
@@ -175,7 +179,7 @@ def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_pa
     for rule in ("download_corpus", "prepare_corpus", "train_model", "evaluate_model", "collect_metrics", "figures",
                  "report", "analyze", "analyze_significance"):
         assert rule in out
-    for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2",
+    for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2", "context/ptb",
                    "bidirectional/sst2", "significance"):
         assert f"results/analysis/{folder}" in out
 

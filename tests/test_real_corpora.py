@@ -43,10 +43,12 @@ def test_dag_on_real_corpora(shared_dir: Path, tmp_path: Path, copy_workflow, ru
                 "lstm": {"emb": 16, "hidden": 16, "epochs": 1, "batch_size": 128},
                 "bilstm": {"emb": 16, "hidden": 16, "epochs": 1, "batch_size": 128}}},
         },
-        # On real text: loss against the distance to a word's previous occurrence (WikiText-2), and
-        # accuracy by sentence length (SST-2).
+        # On real text: loss against the distance to a word's previous occurrence and against the context
+        # kept (WikiText-2, the analysis' 2,000 targets with 300 tokens of context), and accuracy by sentence
+        # length (SST-2).
         "analysis": {
             "long-distance": {"corpora": ["wikitext2-byo"], "models": ["ngram-kn3", "ngram-kn5"]},
+            "context": {"corpora": ["wikitext2-byo"], "models": ["ngram-kn3", "ngram-kn5"]},
             "bidirectional": {"corpora": ["sst2-byo"], "models": ["lstm", "bilstm"]},
             "significance": {"enabled": True},
         },
@@ -77,5 +79,13 @@ def test_dag_on_real_corpora(shared_dir: Path, tmp_path: Path, copy_workflow, ru
     breakdown = pd.read_csv(work / "results/analysis/bidirectional/sst2-byo/breakdown.csv")
     assert set(breakdown["model"]) == {"lstm", "bilstm"}
     assert (breakdown["factor"] == "length").any()
+    increase = pd.read_csv(work / "results/analysis/context/wikitext2-byo/increase.csv")
+    assert set(increase["targets"]) == {2000}
+    for model, order in (("ngram-kn3", 3), ("ngram-kn5", 5)):
+        rows = increase[increase["model"] == model]
+        assert (rows[rows["distance"] >= order - 1]["increase"] == 0).all()  # nothing beyond n - 1 tokens counts
+        assert rows[rows["distance"] == 1]["increase"].min() > 0
+    assert "How much context each model uses" in html and "Khandelwal et al. 2018" in html
     figures = json.loads((work / "results/figures/index.json").read_text())
-    assert {"long_distance_recurrence_wikitext2-byo", "bidirectional_sst2-byo"} <= {f["name"] for f in figures}
+    assert {"long_distance_recurrence_wikitext2-byo", "context_perturbation_wikitext2-byo",
+            "bidirectional_sst2-byo"} <= {f["name"] for f in figures}

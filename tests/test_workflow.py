@@ -57,6 +57,7 @@ def test_analysis_dirs_follow_the_config(repo_root: Path):
     plan = _plan(repo_root)
     assert plan.analysis_dirs() == ["results/analysis/gradients/synthetic-lm", "results/analysis/clipping/synthetic-lm",
                                     "results/analysis/long-distance/synthetic-lm",
+                                    "results/analysis/context/synthetic-lm",
                                     "results/analysis/bidirectional/synthetic-sentiment",
                                     "results/analysis/significance"]
     raw = yaml.safe_load((repo_root / "config/config.yaml").read_text())
@@ -101,6 +102,7 @@ def test_figure_sections(repo_root: Path):
     assert plan.figure_section("lm_perplexity") == "results"
     assert plan.figure_section("learning_curves") == "results"
     assert plan.figure_section("long_distance_probes_synthetic-lm") == "long-distance"
+    assert plan.figure_section("context_perturbation_wikitext2") == "context"
     assert plan.figure_section("gradients_ptb") == "gradients"
     assert plan.figure_section("significance") == "significance"
 
@@ -109,15 +111,19 @@ def test_analysis_args_parse_with_the_cli(repo_root: Path):
     import argparse
 
     from rnnlab.analysis import cli
+    from rnnlab.analysis.registry import ANALYSES
 
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers(dest="command"))
     plan = _plan(repo_root)
-    for name in ("gradients", "clipping", "long-distance", "bidirectional"):
+    for name in ("gradients", "clipping", "long-distance", "context", "bidirectional"):
         corpus = plan.analysis(name).corpora[0]
         args = parser.parse_args(["analyze", name, "--corpus-dir", "c", "--out", "o", "--no-figures",
                                   *shlex.split(plan.analysis_args(name, corpus))])
         assert args.no_figures and args.analysis == name
+    context = parser.parse_args(["analyze", "context", "--corpus-dir", "c", "--out", "o",
+                                 *shlex.split(plan.analysis_args("context", "synthetic-lm"))])
+    assert cli._settings(context, ANALYSES["context"].settings) == plan.analysis("context").settings
 
 
 def test_labels_with_commas_are_passed_as_json(repo_root: Path):

@@ -367,9 +367,9 @@ def _analyses(raw: dict[str, Any], experiments: dict[str, ExperimentConfig]) -> 
     analyses = {}
     for name, entry in (raw.get("analysis") or {}).items():
         spec = ANALYSES[name]
-        own = {k: v for k, v in entry.items() if k not in ("enabled", "corpora", "models")}
-        if isinstance(own.get("seeds"), list):
-            own["seeds"] = tuple(own["seeds"])
+        # Lists (seeds, distances) become the settings' tuples.
+        own = {k: tuple(v) if isinstance(v, list) else v for k, v in entry.items()
+               if k not in ("enabled", "corpora", "models")}
         models = entry.get("models")
         if models is None and spec.families and spec.task in experiments:
             models = [m for m in experiments[spec.task].models if get_model(m).family in spec.families]

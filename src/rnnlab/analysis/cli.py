@@ -71,6 +71,14 @@ def _cmd_long_distance(args: argparse.Namespace) -> int:
     return _report(args, output, output.summary["statements"])
 
 
+def _cmd_context(args: argparse.Namespace) -> int:
+    context = ANALYSES["context"].load()
+    settings = _settings(args, ANALYSES["context"].settings)
+    output = context.context_usage(Path(args.corpus_dir), args.models, settings, _setup_torch(args))
+    write_output(args.out, output, _drawn(args))
+    return _report(args, output, output.summary["statements"])
+
+
 def _cmd_bidirectional(args: argparse.Namespace) -> int:
     bidirectional = ANALYSES["bidirectional"].load()
     settings = _settings(args, ANALYSES["bidirectional"].settings)
@@ -118,7 +126,7 @@ def _settings_args(p: argparse.ArgumentParser, settings: type) -> None:
         if "choices" in meta:
             kwargs["choices"] = [c for c in meta["choices"] if c is not None]
         if "tuple" in str(f.type):
-            kwargs.update(nargs="+", required=bool(meta.get("cli_required")), default=None)
+            kwargs.update(nargs="+", required=bool(meta.get("cli_required")))
         p.add_argument(option, type=kind, **kwargs)
 
 
@@ -159,6 +167,7 @@ COMMANDS: Mapping[str, tuple[Callable[[argparse.ArgumentParser], None], Callable
         "gradients": (_common, _cmd_gradients),
         "clipping": (_clipping_args, _cmd_clipping),
         "long-distance": (_common, _cmd_long_distance),
+        "context": (_common, _cmd_context),
         "bidirectional": (_common, _cmd_bidirectional),
         "significance": (_significance_args, _cmd_significance),
     })

@@ -30,10 +30,10 @@ from ..data.corpus_io import Probe, read_probes
 from ..data.processed import read_lm_split
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
-from ..models.neural import load_trained
 from ..ngram import ArpaModel
 from ..plots import set_theme
-from .common import AnalysisOutput, RunId, model_meta, run_id
+from .common import AnalysisOutput, RunId, run_id
+from .context_scorers import load_lm
 from .stats import MeanCI, mean_ci
 
 LN10 = math.log(10.0)
@@ -177,13 +177,7 @@ class NgramScorer:
 
 
 def _neural(run: RunId, text: Text, device: torch.device) -> Scorer:
-    meta = model_meta(run)
-    if meta["task"] != "lm":
-        raise RnnlabError(f"{run.path}: a {meta['task']} model; the long-distance analysis needs language models")
-    if meta["vocab_size"] != len(text.vocab):
-        raise CorpusError(f"{run.path} was trained with {meta['vocab_size']} words but the corpus has "
-                          f"{len(text.vocab)}; analyse the model on the corpus it was trained on")
-    _, model, _, train_cfg = load_trained(run.path, device)
+    meta, model, train_cfg = load_lm(run, len(text.vocab), device, "long-distance")
     if meta["family"] == "window":
         return WindowScorer(model, text, device)
     return RecurrentScorer(model, text, train_cfg.eval_batch_size, device)
@@ -317,7 +311,7 @@ def draw_recurrence(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def _check_probes(text: Text, probes: Sequence[Probe], path: Path) -> None:
+def check_probes(text: Text, probes: Sequence[Probe], path: Path) -> None:
     for p in probes:
         if p.line >= len(text.lines) or p.position >= len(text.lines[p.line]) or \
                 text.lines[p.line][p.position] != p.target:
@@ -332,7 +326,7 @@ def long_distance(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     probe_path = Path(corpus_dir) / f"{split}.probes.tsv"
     probes = read_probes(probe_path) if probe_path.exists() else []
     cues = sorted({p.cue for p in probes})
-    _check_probes(text, probes, probe_path)
+    check_probes(text, probes, probe_path)
     indices = np.array([text.index(p.line, p.position) for p in probes], dtype=np.int64)
     probe_tables, recurrence_tables = [], []
     for run in (run_id(d) for d in model_dirs):

@@ -18,7 +18,8 @@ from typing import Any, Mapping
 
 from ..errors import RnnlabError
 from .settings import (
-    BidirectionalSettings, ClippingSettings, GradientSettings, LongDistanceSettings, SignificanceSettings,
+    BidirectionalSettings, ClippingSettings, ContextSettings, GradientSettings, LongDistanceSettings,
+    SignificanceSettings,
 )
 
 
@@ -66,6 +67,15 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in (
         "n-gram, window, RNN and LSTM LMs. On any corpus: the loss of a word against the distance to its previous "
         "occurrence in the line. Writes probes.csv (when probes exist), recurrence.csv, summary.json, figures.",
         runtime=60),
+    Analysis(
+        "context", "lm", ("ngram", "window", "rnn", "lstm"), ContextSettings, "rnnlab.analysis.context",
+        "How much context each model uses",
+        "Context use: loss increase when the context beyond d tokens is dropped, shuffled or replaced.",
+        "For a seeded sample of targets with --max-distance tokens of context each, the increase of the loss over "
+        "the full-context loss when the context farther than d tokens is truncated, shuffled or replaced by "
+        "unigram draws (Khandelwal et al. 2018), for n-gram, window, RNN and LSTM LMs; the effective context is "
+        "the smallest d whose truncation raises the loss by less than --threshold. Writes increase.csv, "
+        "reach.csv, summary.json and the figure.", runtime=60),
     Analysis(
         "bidirectional", "classification", ("rnn", "lstm", "bilstm"), BidirectionalSettings,
         "rnnlab.analysis.bidirectional", "Bidirectionality and depth",

@@ -113,6 +113,28 @@ class LongDistanceSettings:
 
 
 @dataclass(frozen=True)
+class ContextSettings:
+    split: str = setting("test", "Split the targets are drawn from.", choices=SPLITS)
+    targets: int = setting(2000, "Target positions sampled (seeded) from the split.", minimum=1)
+    max_distance: int = setting(300, "Tokens of context before each target (D_max): the full context.", minimum=1)
+    distances: tuple[int, ...] = setting((1, 2, 3, 5, 10, 20, 50, 100, 200),
+                                         "Distances d beyond which the context is perturbed (increasing).", minimum=0)
+    seed: int = setting(0, "Seed of the target sample, the permutations and the replacement draws.", minimum=0)
+    threshold: float = setting(0.01, "A perturbation no longer matters from the smallest d at which it raises the "
+                                     "loss by less than this fraction.", exclusive_minimum=0)
+    batch_size: int = setting(128, "Contexts per forward pass.", minimum=1)
+
+    def __post_init__(self) -> None:
+        check(self, "context")
+        d = self.distances
+        if not d or any(a >= b for a, b in zip(d, d[1:])):
+            raise ConfigError(f"analysis.context: setting 'distances' must list increasing distances, got {list(d)}")
+        if d[-1] >= self.max_distance:
+            raise ConfigError(f"analysis.context: the largest distance ({d[-1]}) must be below 'max_distance' "
+                              f"({self.max_distance}): beyond it nothing is left to perturb")
+
+
+@dataclass(frozen=True)
 class BidirectionalSettings:
     split: str | None = setting(None, "Split to read (null: test, else valid).", choices=(*SPLITS, None))
     length_buckets: int = setting(4, "Sentence-length buckets (quantiles).", minimum=1)

@@ -127,6 +127,12 @@ ANNOTATIONS: Mapping[str, Annotation] = {
         lambda f: "; ".join(x for x in (f.number("lm", "lstm", "perplexity"),
                                         f.statement("long-distance", "lstm accuracy among the cue nouns"))
                             if x != "not run") or "not run"),
+    "khandelwal2018": Annotation(
+        "Khandelwal, U., He, H., Qi, P. and Jurafsky, D. (2018). Sharp nearby, fuzzy far away: how neural language "
+        "models use context. ACL, 284–294.",
+        "An LSTM LM uses about 200 tokens of context, word order only within about the last 50.",
+        "Loss increase when the context beyond d tokens is dropped, shuffled or replaced; PTB and WikiText-2.",
+        lambda f: bool(f.analyses.get("context")), lambda f: f.statement("context", "effective context")),
     "gers2000": Annotation(
         "Gers, F. A., Schmidhuber, J. and Cummins, F. (2000). Learning to forget: continual prediction with LSTM. "
         "Neural Computation.",

@@ -10,6 +10,7 @@ import pandas as pd
 from ..analysis.stats import all_comparisons
 from . import analyses as a
 from . import conclusions as cc
+from . import context_use as cu
 from . import ner as ner_report
 from .context import FigureView, ReportContext, Table
 
@@ -126,6 +127,22 @@ def long_distance(inp: Inputs) -> Section:
             s.tables.append(Table(f"Cue recall by distance on {r.corpus}", a.probe_table(probes),
                                   "Accuracy of the argmax among the cue nouns, mean ± 95% CI over seeds, by the "
                                   "distance d (tokens) from cue to target.", key=f"probes-{r.corpus}"))
+    s.statements = _statements(results)
+    sub = context_use(inp)
+    if sub:
+        s.subsections.append(sub)
+    return s
+
+
+def context_use(inp: Inputs) -> Section | None:
+    results = inp.analyses.get("context", [])
+    if not results:
+        return None
+    s = Section("context", "5.1 How much context each model uses", figures=_figures(inp, "context"))
+    for r in results:
+        s.conclusions += cu.context_conclusions(r.corpus, r.tables["reach"], [int(d) for d in r.summary["distances"]])
+        s.tables += [t for t in (cu.context_table_of(r), cu.cue_table_of(r)) if t]
+    s.tables.append(cu.published_context_table())
     s.statements = _statements(results)
     return s
 
