@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.registry import ANALYSES, analysis_folders
-from ..analysis.stats import mean_ci
+from ..analysis.stats import Comparison, compare, mean_ci
 from ..errors import RnnlabError
 
 
@@ -94,3 +94,15 @@ def breakdown_table(breakdown: pd.DataFrame) -> pd.DataFrame:
     order = list(dict.fromkeys(frame["model"]))
     wide = frame.pivot_table(index=["factor", "level"], columns="model", values="text", aggfunc="first", sort=False)
     return wide[[m for m in order if m in wide.columns]].reset_index()
+
+
+def level_comparisons(table: pd.DataFrame, a: str, b: str, value: str, factor: str | None = None
+                      ) -> list[tuple[str, str, Comparison]]:
+    """(factor, level, a − b on ``value`` paired over seeds) for every level of a breakdown table (columns
+    model, seed, factor, level, ``value``), in the table's order; only ``factor``'s levels when given."""
+    out = []
+    rows = table if factor is None else table[table["factor"] == factor]
+    for (f, level), group in rows.groupby(["factor", "level"], sort=False):
+        runs = [dict(zip(group[group["model"] == m]["seed"], group[group["model"] == m][value])) for m in (a, b)]
+        out.append((str(f), str(level), compare(*runs, names=(a, b), metric=f"{value} on {f}={level}")))
+    return out

@@ -57,6 +57,7 @@ class ReportContext:
     config_yaml: str
     notes: list[str] = field(default_factory=list)
     sections: list[Any] = field(default_factory=list)
+    scorecard: list[Any] = field(default_factory=list)  # scorecard.Row, one per claim
 
 
 def package_versions() -> dict[str, str]:
