@@ -14,10 +14,10 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-from ..analysis.stats import DIRECTIONS, Comparison, compare, compare_models, headline_split
+from ..analysis.stats import DIRECTIONS, Comparison, compare_models, headline_split
 from ..errors import ConfigError
 from ..models.registry import get_model
-from .analyses import AnalysisResult, level_comparisons
+from .analyses import AnalysisResult, level_comparisons, probe_comparisons
 from .conclusions import comparison_from
 
 Analyses = Mapping[str, Sequence[AnalysisResult]]
@@ -158,11 +158,7 @@ class ProbeContrast:
             if not (a and b):
                 continue
             corpora.append(f"{a} − {b}, {corpus}")
-            for distance in sorted(int(d) for d in probes["distance"].unique() if d >= self.min_distance):
-                at = probes[probes["distance"] == distance]
-                runs = [dict(zip(at[at["model"] == m]["seed"], at[at["model"] == m]["cue_accuracy"])) for m in (a, b)]
-                c = compare(*runs, names=(a, b), metric=f"cue accuracy at d={distance}")
-                found.append(Measurement(f"{corpus}, d={distance}", c, a))
+            found += [Measurement(f"{corpus}, d={d}", c, a) for d, c in probe_comparisons(probes, a, b, self.min_distance)]
         test = "cue accuracy among the cue nouns, each distance d ≥ " f"{self.min_distance}; " + (
             "; ".join(corpora) or f"{self.better} − {self.worse}")
         return Measured(test, found, "" if found else "no long-distance probes with both models were measured")

@@ -69,3 +69,14 @@ def write_tables(tables: list[Table], out_dir: Path) -> list[Path]:
         write_text(path, booktabs(t, FILES[t.key]))
         written.append(path)
     return written
+
+
+def write_data_tables(tables: list[Table], out_dir: Path) -> list[Path]:
+    """Write ``<out_dir>/<key>.tex`` and ``<key>.csv`` for every table: the numbers the page leaves out."""
+    written = []
+    for t in tables:
+        tex, csv = Path(out_dir) / f"{t.key}.tex", Path(out_dir) / f"{t.key}.csv"
+        write_text(tex, booktabs(t, t.key))
+        write_text(csv, t.frame.to_csv(index=False))
+        written += [tex, csv]
+    return written

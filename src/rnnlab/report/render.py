@@ -17,7 +17,7 @@ from ..io import write_text
 from . import context as c
 from .analyses import load_analyses
 from .bibliography import RunFacts, write_bibliography
-from .latex import write_tables
+from .latex import write_data_tables, write_tables
 from .scorecard import measure_all, table as scorecard_table, view as scorecard_view, write_scorecard
 from .sections import Inputs, Section, build_sections
 
@@ -79,8 +79,6 @@ def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
     parts += [f"> {n}" for n in s.notes] + ([""] if s.notes else [])
     for t in s.tables:
         parts += [f"**{t.title}**", "", markdown_table(t.frame), ""] + ([f"_{t.note}_", ""] if t.note else [])
-    for heading, lines in s.statements:
-        parts += [f"**{heading}**", ""] + [f"- {line.strip()}" for line in lines] + [""]
     for f in s.figures:
         rel = os.path.relpath(f.png_path, out_dir)
         parts += [f"![{f.title}]({rel})", "", f"**Figure: {f.title}.** {f.caption}", ""]
@@ -89,6 +87,10 @@ def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
     for sub in s.subsections:
         parts += _markdown_section(sub, out_dir, level + 1)
     return parts
+
+
+def _all_sections(sections: list[Section]) -> list[Section]:
+    return [x for s in sections for x in (s, *_all_sections(s.subsections))]
 
 
 def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
@@ -111,6 +113,7 @@ def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], conf
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
     write_tables(tables, out_dir / "tables")
+    write_data_tables([t for s in _all_sections(ctx.sections) for t in s.data_tables], out_dir / "tables")
     write_scorecard(ctx.scorecard, out_dir, claims_metric)
     write_bibliography(facts, out_dir)
     html = out_dir / "index.html"
