@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
@@ -202,7 +203,9 @@ def _two_proportions(within: pd.DataFrame, beyond: pd.DataFrame, n: int) -> Comp
     (k1, n1), (k2, n2) = [(round(k), int(m)) for k, m in counts]
     # Newcombe's score interval for a difference of independent proportions (Newcombe 1998).
     low, high = confint_proportions_2indep(k1, n1, k2, n2, compare="diff", method="newcomb")
-    stat, p = test_proportions_2indep(k1, n1, k2, n2, compare="diff", method="score")
+    # The test also forms the odds ratio, which divides by zero at an accuracy of 0 or 1; only the difference is used.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat, p = test_proportions_2indep(k1, n1, k2, n2, compare="diff", method="score")
     diff = k1 / n1 - k2 / n2
     return Comparison(f"d ≤ {n - 1}", f"d ≥ {n}", "cue accuracy", True, n1 + n2, k1 / n1, k2 / n2, diff,
                       float(low), float(high), float(stat), float(p) if not math.isnan(p) else math.nan,

@@ -207,16 +207,7 @@ def significance_conclusions(comparisons: int, decided: int, corrected: int, fam
 
 
 def data_conclusions(corpus_rows: pd.DataFrame | None) -> list[str]:
+    """Only what is missing: the corpus table itself states the sizes."""
     if corpus_rows is None or corpus_rows.empty:
         return ["No corpus statistics were found (pass --corpora to `rnnlab report`)."]
-    out = []
-    for corpus, group in corpus_rows.groupby("corpus", sort=True):
-        train = group[group["split"] == "train"]
-        others = group[group["split"] != "train"]
-        head = f"{corpus} ({group['task'].iloc[0]})"
-        if not train.empty:
-            head += f" has {int(train['tokens'].iloc[0]):,} training tokens and {int(train['types'].iloc[0]):,} types"
-        if not others.empty:
-            head += "; OOV rate " + ", ".join(f"{r['split']} {r['OOV %']:.2f}%" for _, r in others.iterrows())
-        out.append(head + ".")
-    return out
+    return []

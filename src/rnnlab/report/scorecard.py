@@ -65,14 +65,22 @@ class Row:
         return max(self.p_corrected) if self.p_corrected and not any(map(math.isnan, self.p_corrected)) else math.nan
 
 
-def effect_text(m: Measurement, digits: int = 3, label: bool = True) -> str:
+def _decimals(half_width: float) -> int:
+    """Decimals that give the interval's half-width two significant digits."""
+    if not half_width or math.isnan(half_width):
+        return 2
+    return max(0, 1 - math.floor(math.log10(abs(half_width))))
+
+
+def effect_text(m: Measurement, label: bool = True) -> str:
     if m.comparison is None:
         return m.note
     c = m.comparison
     head = f"{m.label}: " if label else ""
     if not c.decided and (c.n < 2 or math.isnan(c.low)):
-        return f"{head}{c.diff:+.{digits}g}, no interval ({c.n} seed(s))"
-    return f"{head}{c.diff:+.{digits}g} [{c.low:+.{digits}g}, {c.high:+.{digits}g}]"
+        return f"{head}{c.diff:+.3g}, no interval ({c.n} seed(s))"
+    k = _decimals((c.high - c.low) / 2)
+    return f"{head}{c.diff:+.{k}f} [{c.low:+.{k}f}, {c.high:+.{k}f}]"
 
 
 def p_text(p: float) -> str:

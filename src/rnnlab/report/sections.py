@@ -194,9 +194,10 @@ def statistics(inp: Inputs) -> Section:
 
 def provenance(inp: Inputs) -> Section:
     ctx = inp.ctx
-    tables = [Table("Run", pd.DataFrame(list(ctx.provenance.items()), columns=["item", "value"]), key="run"),
+    tables = [Table("Run", pd.DataFrame(list(ctx.provenance.items()), columns=["item", "value"]), key="run",
+                    collapsed=True),
               Table("Package versions", pd.DataFrame(list(ctx.versions.items()), columns=["package", "version"]),
-                    key="versions")]
+                    key="versions", collapsed=True)]
     if ctx.timing:
         tables.append(ctx.timing)
     return Section("provenance", "8. Provenance",
