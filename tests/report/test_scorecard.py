@@ -86,6 +86,14 @@ def test_every_declared_claim_has_a_row_and_the_files_are_written(tmp_path: Path
     written = sc.write_scorecard(rows, tmp_path, tmp_path / "claims.json")
     assert pd.read_csv(written[0])["verdict"].tolist() == frame["verdict"].tolist()
     tex = written[1].read_text()
-    assert tex.startswith(r"\begin{table*}") and r"\toprule" in tex and "‖" not in tex and "≥" not in tex
+    assert tex.startswith("% Needs") and r"\begin{table*}" in tex and r"\toprule" in tex
+    assert "‖" not in tex and "≥" not in tex and "−" not in tex
     record = json.loads(written[2].read_text())
     assert record["claim8"] == {"verdict": sc.CHECK_PASSED, "p_holm": None}
+
+
+def test_effect_has_two_significant_digits_in_its_interval_and_a_true_minus():
+    c = _cmp([90.0, 91.0, 92.5], [80.0, 80.5, 81.0])
+    assert sc.effect_text(sc.Measurement("d=8", c, "lstm")) == "d=8: +10.7 [+8.8, +12.6]"
+    reverse = compare({1: 80.0, 2: 80.5, 3: 81.0}, {1: 90.0, 2: 91.0, 3: 92.5})
+    assert sc.effect_text(sc.Measurement("x", reverse, "A"), label=False) == "−10.7 [−12.6, −8.8]"

@@ -224,5 +224,6 @@ class Refused:
         try:
             get_model(self.model, self.task)
         except ConfigError as err:
-            return Measured(test, [Measurement("config", passed=True, note=f"refused: {err}")])
+            # The registry's message reads "model ... cannot be used for task ...: <reason>"; the test names both.
+            return Measured(test, [Measurement("config", passed=True, note=f"refused: {str(err).split(': ', 1)[-1]}")])
         return Measured(test, [Measurement("config", passed=False, note="accepted")])

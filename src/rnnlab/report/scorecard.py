@@ -78,9 +78,14 @@ def effect_text(m: Measurement, label: bool = True) -> str:
     c = m.comparison
     head = f"{m.label}: " if label else ""
     if not c.decided and (c.n < 2 or math.isnan(c.low)):
-        return f"{head}{c.diff:+.3g}, no interval ({c.n} seed(s))"
+        return f"{head}{_signed(c.diff, 3, 'g')}, no interval ({c.n} seed(s))"
     k = _decimals((c.high - c.low) / 2)
-    return f"{head}{c.diff:+.{k}f} [{c.low:+.{k}f}, {c.high:+.{k}f}]"
+    return f"{head}{_signed(c.diff, k)} [{_signed(c.low, k)}, {_signed(c.high, k)}]"
+
+
+def _signed(x: float, digits: int, kind: str = "f") -> str:
+    """``x`` with its sign, a typographic minus (U+2212) for negatives."""
+    return f"{x:+.{digits}{kind}}".replace("-", "−")
 
 
 def p_text(p: float) -> str:
@@ -129,8 +134,11 @@ def note(rows: Sequence[Row]) -> str:
 
 
 TITLE = "The lecture's claims, measured"
-# Paragraph columns so that the table fits across a two-column page (table*).
-TEX_SPEC = r"@{}r p{0.22\textwidth} p{0.27\textwidth} p{0.2\textwidth} l p{0.1\textwidth}@{}"
+# Ragged paragraph columns (the array package's >{...}) so that the table fits across a two-column page (table*).
+_RAGGED = r">{\raggedright\arraybackslash}"
+TEX_SPEC = (rf"@{{}}r {_RAGGED}p{{0.2\textwidth}} {_RAGGED}p{{0.25\textwidth}} {_RAGGED}p{{0.2\textwidth}} l "
+            rf"{_RAGGED}p{{0.1\textwidth}}@{{}}")
+TEX_NEEDS = "% Needs \\usepackage{booktabs} and \\usepackage{array} in the preamble.\n"
 
 
 def table(rows: Sequence[Row]) -> Table:
@@ -161,7 +169,7 @@ def write_scorecard(rows: Sequence[Row], out_dir: Path, metrics_json: Path | Non
     written = [out_dir / "claims.csv", out_dir / "claims.tex"]
     write_text(written[0], t.frame.to_csv(index=False))
     tex = Table(t.title, t.frame.drop(columns=["section"]), t.note, t.key)
-    write_text(written[1], booktabs(tex, "claims", spec=TEX_SPEC, wide=True))
+    write_text(written[1], TEX_NEEDS + booktabs(tex, "claims", spec=TEX_SPEC, wide=True))
     if metrics_json is not None:
         write_json(metrics_json, metrics_record(rows))
         written.append(metrics_json)
