@@ -77,9 +77,10 @@ def test_analysis_figures_are_redrawn_from_cached_tables(tmp_path: Path):
 
     made = make_figures(metrics, tmp_path / "f", analysis_dir=root)
     assert [(f["name"], f["section"]) for f in made] == [
-        ("classification", "results"), ("clipping_toy", "clipping"), ("significance", "significance")]
+        ("classification", "results"), ("clipping_toy", "clipping"), ("significance_classification", "significance")]
     assert made[1]["caption"] == "Clipping on toy." and made[1]["title"].endswith("(toy)")
-    for name in ("clipping_toy", "significance"):
+    assert "Student's t" in made[2]["caption"]
+    for name in ("clipping_toy", "significance_classification"):
         assert all((tmp_path / "f" / f"{name}.{fmt}").exists() for fmt in (*FORMATS, "txt"))
     assert json.loads((tmp_path / "f" / "index.json").read_text()) == made
 
@@ -94,3 +95,49 @@ def test_ner_figure_has_subset_and_type_panels(tmp_path: Path):
     assert [f["name"] for f in made] == ["ner"]
     assert "per entity type" in (tmp_path / "f" / "ner.txt").read_text()
     assert json.loads((tmp_path / "f" / "index.json").read_text())[0]["section"] == "ner"
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def test_figures_have_a_paper_width_readable_fonts_and_embedded_truetype(tmp_path: Path):
+    from rnnlab import style
+    from rnnlab.plots import PlotData, figure_specs, set_theme
+
+    rows = [dict(task=t, corpus=c, model=m, seed=s, split="test", metric=metric, value=v + s)
+            for t, c, metric, models in (("lm", "c", "perplexity", ("ngram-kn2", "ngram-kn3", "rnn", "lstm")),
+                                         ("classification", "s", "accuracy", ("rnn", "lstm", "bilstm")),
+                                         ("tagging", "t", "accuracy_right_context", ("lstm", "bilstm")))
+            for v, m in zip((90.0, 80.0, 70.0, 60.0), models) for s in ((0,) if m.startswith("ngram") else (1, 2, 3))]
+    data = PlotData(pd.DataFrame(rows), pd.DataFrame(columns=["corpus", "model", "seed", "epoch", "metric", "value"]))
+    set_theme()
+    drawn = [(spec.name, spec.draw(data)) for spec in figure_specs()]
+    for name, fig in drawn:
+        if fig is None:
+            continue
+        assert fig.get_size_inches()[0] in style.WIDTHS, name
+        assert min(t.get_fontsize() for t in _texts(fig)) >= style.MIN_FONT_PT, name
+    out = tmp_path / "figures"
+    pd.DataFrame(rows).to_csv(tmp_path / "m.csv", index=False)
+    made = make_figures(tmp_path / "m.csv", out)
+    for f in made:
+        png = (out / f"{f['name']}.png").read_bytes()
+        assert int.from_bytes(png[16:20], "big") in (round(w * style.PNG_DPI) for w in style.WIDTHS), f["name"]
+        pdf = (out / f"{f['name']}.pdf").read_bytes()
+        assert b"/FontFile2" in pdf and b"/Type3" not in pdf, f["name"]
+        assert "95% CI over seeds (Student's t" in f["caption"]
+
+
+def test_a_figure_off_the_paper_widths_is_refused(tmp_path: Path):
+    import matplotlib.pyplot as plt
+    import pytest
+
+    from rnnlab.plots import save_figures
+
+    fig, _ = plt.subplots(figsize=(5.0, 2.0))
+    with pytest.raises(ValueError, match="5 in wide"):
+        save_figures(tmp_path, [("odd", fig, "x")])
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,9 @@
 """Figures from the tidy metrics table, the one seaborn theme and the one figure saver.
 
-Every figure is saved as PNG (for the HTML report), PDF and SVG (vector, for LaTeX), with a
-caption in ``<name>.txt``. The analyses draw with the same theme and save through
-:func:`save_figures`; :mod:`rnnlab.figures` puts both kinds into one folder. This module imports
-nothing from :mod:`rnnlab.analysis`.
+Every figure is saved as PNG (300 dpi, for the HTML report), PDF (TrueType fonts) and SVG (vector,
+for LaTeX), with a caption in ``<name>.txt``, at a paper width (:mod:`rnnlab.style`). The analyses
+draw with the same theme and save through :func:`save_figures`; :mod:`rnnlab.figures` puts both
+kinds into one folder. Of :mod:`rnnlab.analysis` this module imports only the statistics.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from . import style  # noqa: E402
+from .analysis.stats import mean_ci  # noqa: E402
 from .io import write_text  # noqa: E402
 from .models.registry import model_sort_key  # noqa: E402
 
@@ -41,7 +43,7 @@ class Figure:
 
 
 def set_theme() -> None:
-    sns.set_theme(context="paper", style="whitegrid", palette="colorblind", font_scale=1.1)
+    sns.set_theme(context="paper", style="whitegrid", rc=dict(style.RC))
 
 
 def _headline_split(frame: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +59,28 @@ def _model_order(frame: pd.DataFrame) -> list[str]:
     return sorted(frame["model"].unique(), key=model_sort_key)
 
 
+def _width(panels: int) -> float:
+    return style.ONE_COLUMN if panels == 1 else style.TWO_COLUMN
+
+
+def _t_interval(values: pd.Series) -> tuple[float, float]:
+    ci = mean_ci(values.tolist())
+    return ci.low, ci.high
+
+
+def _bars(ax: plt.Axes, d: pd.DataFrame) -> None:
+    """Horizontal bars, one per model in the lecture's order, in its family's colour; whiskers: 95% CI
+    over seeds (Student's t; none for a single run)."""
+    order = _model_order(d)
+    sns.barplot(d, y="model", x="value", hue="model", order=order, hue_order=order, palette=style.palette(order),
+                errorbar=_t_interval, err_kws={"linewidth": 0.8}, capsize=0.2, legend=False, ax=ax)
+    ax.set(ylabel="")
+
+
+def _bar_height(models: int) -> float:
+    return 1.1 + 0.16 * models
+
+
 def draw_lm_perplexity(d: PlotData) -> plt.Figure | None:
     metrics = d.metrics
     data = _headline_split(metrics[(metrics["task"] == "lm") & (metrics["metric"] == "perplexity")])
@@ -64,33 +88,46 @@ def draw_lm_perplexity(d: PlotData) -> plt.Figure | None:
     if data.empty:
         return None
     corpora = sorted(data["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(4.2 * len(corpora) + 1, 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(corpora), figsize=(_width(len(corpora)), _bar_height(data["model"].nunique())),
+                             squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         d = data[data["corpus"] == corpus]
-        sns.barplot(d, x="model", y="value", order=_model_order(d), errorbar=("ci", 95), ax=ax, color=sns.color_palette()[0])
-        split = d["split"].iloc[0]
-        ax.set(title=f"{corpus} ({split})", xlabel="", ylabel="perplexity (lower is better)")
-        ax.tick_params(axis="x", rotation=40)
+        _bars(ax, d)
+        ax.set(title=f"{corpus} ({d['split'].iloc[0]})", xlabel="perplexity (lower is better)")
     fig.tight_layout()
     return fig
+
+
+def _metric_panels(data: pd.DataFrame, panels: tuple[tuple[str, str], ...], xlabel: str) -> plt.Figure | None:
+    """One row per corpus, one panel per (metric, label) present, bars per model."""
+    if data.empty:
+        return None
+    panels = tuple((m, label) for m, label in panels if (data["metric"] == m).any())
+    corpora = sorted(data["corpus"].unique())
+    height = _bar_height(data["model"].nunique()) * len(corpora)
+    fig, axes = plt.subplots(len(corpora), len(panels), figsize=(_width(len(panels)), height), squeeze=False,
+                             sharey="row")
+    for row, corpus in zip(axes, corpora):
+        c = data[data["corpus"] == corpus]
+        for ax, (metric, label) in zip(row, panels):
+            m = c[c["metric"] == metric]
+            if m.empty:
+                ax.set_axis_off()
+                continue
+            _bars(ax, m)
+            ax.set(title=label, xlabel=xlabel, xlim=(0, 100))
+        row[0].set_ylabel(f"{corpus} ({c['split'].iloc[0]})")
+    fig.tight_layout()
+    return fig
+
+
+CLASSIFICATION_PANELS = (("accuracy", "accuracy"), ("macro_f1", "macro-F1"))
 
 
 def draw_classification(d: PlotData) -> plt.Figure | None:
     metrics = d.metrics
-    data = metrics[(metrics["task"] == "classification") & metrics["metric"].isin(["accuracy", "macro_f1"])]
-    data = _headline_split(data[data["value"].notna()])
-    if data.empty:
-        return None
-    corpora = sorted(data["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(4.8 * len(corpora) + 1, 3.6), squeeze=False)
-    for ax, corpus in zip(axes[0], corpora):
-        d = data[data["corpus"] == corpus]
-        sns.barplot(d, x="model", y="value", hue="metric", order=_model_order(d), errorbar=("ci", 95), ax=ax)
-        ax.set(title=f"{corpus} ({d['split'].iloc[0]})", xlabel="", ylabel="% (higher is better)", ylim=(0, 100))
-        ax.tick_params(axis="x", rotation=40)
-        ax.legend(title="", loc="lower right")
-    fig.tight_layout()
-    return fig
+    data = metrics[(metrics["task"] == "classification") & metrics["metric"].isin([m for m, _ in CLASSIFICATION_PANELS])]
+    return _metric_panels(_headline_split(data[data["value"].notna()]), CLASSIFICATION_PANELS, "% (higher is better)")
 
 
 def draw_learning_curves(d: PlotData) -> plt.Figure | None:
@@ -98,13 +135,15 @@ def draw_learning_curves(d: PlotData) -> plt.Figure | None:
     if data.empty:
         return None
     corpora = sorted(data["corpus"].unique())
-    fig, axes = plt.subplots(1, len(corpora), figsize=(4.6 * len(corpora) + 1, 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(corpora), figsize=(style.TWO_COLUMN, 2.4), squeeze=False)
     for ax, corpus in zip(axes[0], corpora):
         c = data[data["corpus"] == corpus]
-        sns.lineplot(c, x="epoch", y="value", hue="model", hue_order=_model_order(c), errorbar=("ci", 95),
-                     marker="o", ax=ax)
-        ax.set(title=corpus, xlabel="epoch", ylabel="validation cross-entropy (nats)")
-        ax.legend(title="", fontsize="small")
+        order = _model_order(c)
+        sns.lineplot(c, x="epoch", y="value", hue="model", hue_order=order, palette=style.palette(order),
+                     style="model", style_order=order, markers=style.markers(order), dashes=False,
+                     errorbar=_t_interval, ax=ax)
+        ax.set(title=corpus, xlabel="epoch", ylabel="valid. cross-entropy (nats)")
+        ax.legend(title="", ncol=2, handlelength=1.5, columnspacing=0.8)
     fig.tight_layout()
     return fig
 
@@ -117,27 +156,7 @@ def draw_tagging(d: PlotData) -> plt.Figure | None:
     """Token accuracy per tagger: all words, words only the right context decides, OOV words."""
     metrics = d.metrics
     data = metrics[(metrics["task"] == "tagging") & metrics["metric"].isin([m for m, _ in TAGGING_PANELS])]
-    data = _headline_split(data[data["value"].notna()])
-    if data.empty:
-        return None
-    panels = [(m, label) for m, label in TAGGING_PANELS if (data["metric"] == m).any()]
-    corpora = sorted(data["corpus"].unique())
-    fig, axes = plt.subplots(len(corpora), len(panels), figsize=(3.8 * len(panels) + 1, 3.6 * len(corpora)),
-                             squeeze=False)
-    for row, corpus in zip(axes, corpora):
-        c = data[data["corpus"] == corpus]
-        for ax, (metric, label) in zip(row, panels):
-            m = c[c["metric"] == metric]
-            if m.empty:
-                ax.set_axis_off()
-                continue
-            sns.barplot(m, x="model", y="value", order=_model_order(m), errorbar=("ci", 95), ax=ax,
-                        color=sns.color_palette()[panels.index((metric, label))])
-            ax.set(title=f"{corpus} ({m['split'].iloc[0]}): {label}", xlabel="", ylabel="token accuracy %",
-                   ylim=(0, 100))
-            ax.tick_params(axis="x", rotation=40)
-    fig.tight_layout()
-    return fig
+    return _metric_panels(_headline_split(data[data["value"].notna()]), TAGGING_PANELS, "token accuracy %")
 
 
 NER_SUBSETS = {"span_f1": "all entities", "span_f1_right_context": "decided on the right",
@@ -151,16 +170,16 @@ def draw_ner(d: PlotData) -> plt.Figure | None:
     if data.empty:
         return None
     corpora = sorted(data["corpus"].unique())
-    fig, axes = plt.subplots(len(corpora), 2, figsize=(11, 3.8 * len(corpora)), squeeze=False)
+    fig, axes = plt.subplots(len(corpora), 2, figsize=(style.TWO_COLUMN, 2.8 * len(corpora)), squeeze=False)
     for (left, right), corpus in zip(axes, corpora):
         c = data[data["corpus"] == corpus]
         subsets = c[c["metric"].isin(NER_SUBSETS)].assign(entities=lambda f: f["metric"].map(NER_SUBSETS))
         types = c[c["metric"].str.startswith("span_f1.")].assign(type=lambda f: f["metric"].str.removeprefix("span_f1."))
         for ax, frame, hue, title in ((left, subsets, "entities", "by entity subset"), (right, types, "type", "by type")):
-            sns.barplot(frame, x="model", y="value", hue=hue, order=_model_order(c), errorbar=("ci", 95), ax=ax)
+            sns.barplot(frame, x="model", y="value", hue=hue, order=_model_order(c), errorbar=_t_interval, ax=ax)
             ax.set(title=f"{corpus} ({c['split'].iloc[0]}): {title}", xlabel="", ylabel="span F1 %", ylim=(0, 100))
             ax.tick_params(axis="x", rotation=40)
-            ax.legend(title="", fontsize="small", loc="lower right")
+            ax.legend(title="", loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -169,28 +188,29 @@ def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
                "Perplexity of each language model on the test split (valid where a corpus has no test split); "
-               "one end-of-sentence token per line; bars are means over seeds with 95% confidence intervals.",
+               "one end-of-sentence token per line; bars: mean over seeds, whiskers: 95% CI over seeds (Student's t; "
+               "none for a deterministic model's single run).",
                draw_lm_perplexity),
         Figure("classification", "Classification accuracy and macro-F1",
                "Accuracy and macro-F1 (%) of each classifier on the test split (valid where a corpus has no test "
-               "split); bars are means over seeds with 95% confidence intervals.",
+               "split); bars: mean over seeds, whiskers: 95% CI over seeds (Student's t).",
                draw_classification),
         Figure("learning_curves", "Learning curves",
                "Validation cross-entropy per token (LM) or per sentence (classification) after each epoch; "
-               "lines are means over seeds with 95% confidence bands.",
+               "lines: mean over seeds, bands: 95% CI over seeds (Student's t).",
                draw_learning_curves),
         Figure("tagging", "Sequence tagging (UPOS) accuracy",
                "Token accuracy (%) of each tagger on the test split (valid where a corpus has no test split): all "
                "words, words whose tag only the words to their right decide (RightContext=Yes; where the corpus "
-               "marks some) and words outside the training vocabulary; bars are means over seeds with 95% "
-               "confidence intervals.",
+               "marks some) and words outside the training vocabulary; bars: mean over seeds, whiskers: 95% CI over "
+               "seeds (Student's t).",
                draw_tagging, section="tagging"),
         Figure("ner", "Named-entity recognition: span F1",
                "Span F1 (%, strict IOB2: type and both boundaries must match) of each entity tagger on the test "
                "split (valid where a corpus has no test split): all entities, entities whose type only the words "
                "to their right decide (where the corpus marks them) and entities holding a word outside the "
-               "training vocabulary (left); per entity type (right); bars are means over seeds with 95% "
-               "confidence intervals.",
+               "training vocabulary (left); per entity type (right); bars: mean over seeds, whiskers: 95% CI over "
+               "seeds (Student's t).",
                draw_ner, section="ner"),
     ]
 
@@ -204,8 +224,13 @@ def save_figures(folder: Path, figures: list[tuple[str, plt.Figure | None, str]]
         if fig is None:
             continue
         stem = f"{name}{suffix}"
+        width = fig.get_size_inches()[0]
+        if not any(abs(width - w) < 1e-6 for w in style.WIDTHS):
+            raise ValueError(f"figure {name!r} is {width:g} in wide; draw it at one of {style.WIDTHS} in "
+                             "(rnnlab.style) so it fits a paper column unchanged")
         for fmt in FORMATS:
-            fig.savefig(folder / f"{stem}.{fmt}", dpi=150 if fmt == "png" else None, bbox_inches="tight")
+            # No tight bounding box: the file keeps the figure's paper width exactly.
+            fig.savefig(folder / f"{stem}.{fmt}", dpi=style.PNG_DPI if fmt == "png" else None)
         plt.close(fig)
         write_text(folder / f"{stem}.txt", caption + "\n")
         made.append({"name": stem, "caption": caption})

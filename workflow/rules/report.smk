@@ -38,6 +38,9 @@ rule report:
     output:
         html="results/report/index.html",
         md="results/report/report.md",
+        claims="results/report/claims.csv",
+        claims_tex="results/report/claims.tex",
+        claims_metric="results/claims.json",
     params:
         config=json.dumps(config, sort_keys=True),
         corpora=lambda w, input: " ".join(input.corpora),
@@ -53,4 +56,4 @@ rule report:
     shell:
         "rnnlab report --metrics {input.metrics} --figures {input.figures} --corpora {params.corpora}"
         " --config-json {params.config:q} --benchmarks results/benchmarks --analysis results/analysis"
-        " --out results/report > {log} 2>&1"
+        " --claims-metric {output.claims_metric} --out results/report > {log} 2>&1"

@@ -26,6 +26,7 @@ from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
 from ..models.registry import model_sort_key
+from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput, model_meta, run_id
 from .stats import compare, phrase
@@ -134,7 +135,9 @@ def draw(table: pd.DataFrame) -> plt.Figure:
     set_theme()
     factors = [f for f in dict.fromkeys(table["factor"]) if f != ALL]
     models = _model_order(table["model"].unique())
-    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(4.6 * max(1, len(factors)) + 0.6, 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(factors)), figsize=(style.TWO_COLUMN, 2.6), squeeze=False,
+                             layout="constrained")
+    colors = style.palette(models)
     width = 0.8 / len(models)
     for ax, factor in zip(axes[0], factors or [ALL]):
         data = table[table["factor"] == factor]
@@ -145,14 +148,12 @@ def draw(table: pd.DataFrame) -> plt.Figure:
             x = np.arange(len(levels)) + (i - (len(models) - 1) / 2) * width
             means = np.array([c.mean for c in cis])
             errors = np.array([[c.mean - c.low for c in cis], [c.high - c.mean for c in cis]])
-            ax.bar(x, means, width, color=f"C{i}", label=model)
+            ax.bar(x, means, width, color=colors[model], label=model)
             ax.errorbar(x, means, yerr=np.nan_to_num(errors), fmt="none", ecolor="black", lw=0.8, capsize=2)
         numeric = all(_range_start(level) is not None for level in levels)
         ax.set_xticks(np.arange(len(levels)), levels, rotation=30 if numeric else 0)
         ax.set(xlabel=f"{factor} (tokens)" if numeric else factor, ylabel="accuracy (%)", ylim=(0, 100))
-    fig.tight_layout()
-    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=len(models),
-               bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside upper center", ncol=len(models), frameon=False)
     return fig
 
 
@@ -182,7 +183,7 @@ def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
                "headline": headline(table, headline_factor)}
     caption = (f"Accuracy (%) of each classifier on the {chosen} split broken down by "
                f"{', '.join(factors)} (length: sentence-length quantile buckets in tokens); bars: mean over seeds, "
-               "whiskers: 95% CI.")
+               "whiskers: 95% CI over seeds (Student's t).")
     summary["captions"] = {"bidirectional": caption}
     return AnalysisOutput({"breakdown": table}, summary)
 

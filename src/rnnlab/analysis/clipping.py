@@ -21,6 +21,7 @@ from ..errors import RnnlabError
 from ..io import read_json
 from ..models import neural
 from ..models.registry import TrainRequest
+from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput
 from .settings import ClippingSettings
@@ -87,17 +88,17 @@ def _statements(runs: pd.DataFrame, settings: ClippingSettings) -> tuple[list[st
 
 def draw(traces: pd.DataFrame, clip: float) -> plt.Figure:
     set_theme()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(style.TWO_COLUMN, 2.4))
     for i, setting in enumerate(SETTINGS):
         label = f"clipped at {clip:g}" if setting == "clipped" else "unclipped"
         for j, (_, run) in enumerate(traces[traces["setting"] == setting].groupby("seed")):
             for ax, column in zip(axes, ("loss", "grad_norm")):
-                ax.plot(run["step"], run[column], color=f"C{i}", lw=0.8, alpha=0.8, label=label if j == 0 else None)
+                ax.plot(run["step"], run[column], color=style.CONTRAST[i], lw=0.7, alpha=0.8, label=label if j == 0 else None)
     axes[0].set(yscale="log", xlabel="training step", ylabel="training loss (nats)")
     axes[1].set(yscale="log", xlabel="training step", ylabel="gradient norm before clipping")
     axes[1].axhline(clip, color="black", ls=":", lw=1, label=f"clip = {clip:g}")
     for ax in axes:
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
     return fig
 

@@ -25,6 +25,7 @@ import torch
 
 from ..data.corpus_io import Probe, read_probes
 from ..io import read_json
+from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput, run_id
 from .context_perturb import PERTURBATIONS, perturbed, sample_targets, train_unigram
@@ -114,7 +115,7 @@ def context_usage(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: 
     caption = (f"Increase of the loss (nats) of {settings.targets} {settings.split} targets over their loss with "
                f"the full {settings.max_distance}-token context, when the context farther than d tokens is dropped, "
                "shuffled or replaced by draws from the training unigram distribution (Khandelwal et al. 2018); "
-               "lines: mean over seeds (over targets for a model run once), bands: 95% CI over seeds (over targets "
+               "lines: mean over seeds (over targets for a model run once), bands: 95% CI over seeds (Student's t; over targets "
                f"for a model run once); vertical lines: the d from which the perturbation raises the loss by less "
                f"than {100 * settings.threshold:g}% (for truncation, the effective context).")
     tables = {"increase": increase, "reach": reach}
@@ -140,26 +141,30 @@ def _band(group: pd.DataFrame, distances: Sequence[int]) -> list[MeanCI]:
 
 def draw(increase: pd.DataFrame, reach: pd.DataFrame) -> plt.Figure:
     set_theme()
-    fig, axes = plt.subplots(1, len(PERTURBATIONS), figsize=(4.6 * len(PERTURBATIONS), 3.8), sharey=True)
+    fig, axes = plt.subplots(1, len(PERTURBATIONS), figsize=(style.TWO_COLUMN, 2.8), sharey=True,
+                             layout="constrained")
     distances = sorted(increase["distance"].unique())
+    colors = style.palette(increase["model"].unique())
     for ax, name in zip(axes, PERTURBATIONS):
-        for i, model in enumerate(models_in_order(increase)):
+        for model in models_in_order(increase):
             group = increase[(increase["model"] == model) & (increase["perturbation"] == name)]
             cis = _band(group, distances)
-            style = "--" if model.startswith("ngram") else "-"
-            ax.plot(distances, [c.mean for c in cis], marker="o", ms=3, ls=style, color=f"C{i}", label=model)
-            ax.fill_between(distances, [c.low for c in cis], [c.high for c in cis], color=f"C{i}", alpha=0.2, lw=0)
+            ls = "--" if model.startswith("ngram") else "-"
+            ax.plot(distances, [c.mean for c in cis], marker=style.marker(model), ms=3, ls=ls, color=colors[model],
+                    label=model)
+            ax.fill_between(distances, [c.low for c in cis], [c.high for c in cis], color=colors[model], alpha=0.2,
+                            lw=0)
             mark = reach[(reach["model"] == model) & (reach["perturbation"] == name)]["distance"].mean()
             if not math.isnan(mark):
-                ax.axvline(mark, color=f"C{i}", ls=":", lw=1.2)
+                ax.axvline(mark, color=colors[model], ls=":", lw=1.0)
         ax.set_xscale("symlog", linthresh=1) if 0 in distances else ax.set_xscale("log")
         ax.set_xticks(distances, [str(d) for d in distances])
         ax.minorticks_off()
         ax.axhline(0, color="black", lw=0.6)
-        ax.set(title=name, xlabel="d: tokens kept unperturbed before the target")
+        ax.set(title=name)
+    fig.supxlabel("d: tokens kept unperturbed before the target", fontsize=style.RC["axes.labelsize"])
     axes[0].set_ylabel("loss increase (nats)")
-    axes[-1].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    axes[-1].legend(loc="upper right")
     return fig
 
 

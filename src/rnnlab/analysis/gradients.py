@@ -31,6 +31,7 @@ from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..models.neural import SPECS, load_trained
 from ..models.rnn_lm import RNNLM
+from .. import style
 from ..plots import set_theme
 from ..train import GROUP_PREFIX
 from .common import AnalysisOutput, RunId, model_meta, run_id
@@ -186,13 +187,18 @@ def _lstm_rnn_pairs(models: Sequence[str]) -> list[tuple[str, str]]:
             if (m == "lstm" or m.startswith("lstm-")) and "rnn" + m[len("lstm"):] in models]
 
 
+# Parameter groups are not model families: colours from the end of the Okabe-Ito list, apart from the families'.
+GROUP_COLORS = tuple(style.OKABE_ITO[c] for c in ("black", "sky blue", "yellow", "reddish purple", "orange"))
+
+
 def _smooth(values: pd.Series) -> pd.Series:
     return values.rolling(25, min_periods=1).median()
 
 
 def draw(distance: pd.DataFrame, training: pd.DataFrame, layers: pd.DataFrame) -> plt.Figure:
     set_theme()
-    fig, grid = plt.subplots(2, 2, figsize=(12, 7.6))
+    fig, grid = plt.subplots(2, 2, figsize=(style.TWO_COLUMN, 4.8))
+    colors = style.palette(distance["model"].unique())
     axes = grid.ravel()
     top = distance[distance["layer"] == distance.groupby("model")["layer"].transform("max")]
     for ax, stage in zip(axes[:2], STAGES):
@@ -200,8 +206,9 @@ def draw(distance: pd.DataFrame, training: pd.DataFrame, layers: pd.DataFrame) -
             band = [(d, mean_ci(np.log10(g["grad_norm"].clip(lower=1e-300)).tolist()))
                     for d, g in group.groupby("distance", sort=True)]
             d = np.array([x for x, _ in band])
-            color = f"C{i}"
-            ax.plot(d, [10 ** ci.mean for _, ci in band], color=color, label=model)
+            color = colors[model]
+            ax.plot(d, [10 ** ci.mean for _, ci in band], color=color, marker=style.marker(model), markevery=5,
+                    label=model)
             ax.fill_between(d, [10 ** ci.low for _, ci in band], [10 ** ci.high for _, ci in band],
                             color=color, alpha=0.25, lw=0)
         ax.set(yscale="log", xlabel="distance t − k (steps)", ylabel="‖∂J(t)/∂h(k)‖",
@@ -209,7 +216,7 @@ def draw(distance: pd.DataFrame, training: pd.DataFrame, layers: pd.DataFrame) -
         ax.legend()
     for i, (model, group) in enumerate(training.groupby("model", sort=True)):
         for j, (_, run) in enumerate(group.groupby("seed")):
-            axes[2].plot(run["step"], _smooth(run["grad_norm"]), color=f"C{i}", lw=0.8,
+            axes[2].plot(run["step"], _smooth(run["grad_norm"]), color=colors.get(model, style.OTHER_COLOR), lw=0.8,
                          label=model if j == 0 else None)
     axes[2].set(yscale="log", xlabel="training step", ylabel="global gradient norm (before clipping)",
                 title="during training (median of 25 steps)")
@@ -231,11 +238,12 @@ def _draw_layers(ax: plt.Axes, layers: pd.DataFrame) -> None:
         for group, runs in by_model.groupby("group", sort=False):
             smooth = runs.groupby("seed", group_keys=False)["grad_norm"].apply(_smooth)
             line = smooth.groupby(runs["step"]).median()
-            ax.plot(line.index, line.to_numpy(), color=f"C{groups.index(group)}", ls=styles[m % len(styles)],
+            ax.plot(line.index, line.to_numpy(), color=GROUP_COLORS[groups.index(group) % len(GROUP_COLORS)],
+                    ls=styles[m % len(styles)],
                     lw=0.9, label=f"{model} {group}")
     ax.set(yscale="log", xlabel="training step", ylabel="gradient norm per parameter group",
            title="per layer during training (median over seeds)")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(ncol=2)
 
 
 def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
@@ -286,7 +294,7 @@ def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: Grad
     caption = (f"Norm of the gradient of the loss at step t with respect to the hidden state at step k, against "
                f"the distance t − k (log scale), for RNN and LSTM language models on the {settings.split} split "
                f"(mean over {settings.positions} loss steps × {settings.batch_size} sequences × {settings.batches} "
-               f"batches; line: geometric mean over seeds, band: its 95% CI), at initialisation and after "
+               f"batches; line: geometric mean over seeds, band: its 95% CI over seeds, Student's t), at initialisation and after "
                f"training (top); bottom: the global gradient norm during training and the norm of each parameter "
                f"group (embedding, recurrent layer l0, l1, ..., output), before clipping, median of 25 steps.")
     summary["captions"] = {"gradients": caption}

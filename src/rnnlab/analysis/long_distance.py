@@ -31,6 +31,7 @@ from ..data.processed import read_lm_split
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..ngram import ArpaModel
+from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput, RunId, run_id
 from .context_scorers import load_lm
@@ -275,38 +276,39 @@ def _statements(table: pd.DataFrame, key: str, column: str, levels: Sequence[Any
 def _draw_lines(ax: plt.Axes, table: pd.DataFrame, key: str, column: str, levels: Sequence[Any],
                 x: Sequence[float]) -> None:
     """One line per model (n-gram models dashed), with a band for the 95% CI over seeds."""
-    for i, (model, cis) in enumerate(_per_model(table, key, column, levels)):
-        style = "--" if model.startswith("ngram") else "-"
-        ax.plot(x, [c.mean for c in cis], marker="o", ms=3, ls=style, color=f"C{i}", label=model)
-        ax.fill_between(x, [c.low for c in cis], [c.high for c in cis], color=f"C{i}", alpha=0.2, lw=0)
+    colors = style.palette(table["model"].unique())
+    for model, cis in _per_model(table, key, column, levels):
+        ls = "--" if model.startswith("ngram") else "-"
+        ax.plot(x, [c.mean for c in cis], marker=style.marker(model), ls=ls, color=colors[model], label=model)
+        ax.fill_between(x, [c.low for c in cis], [c.high for c in cis], color=colors[model], alpha=0.2, lw=0)
 
 
 def draw_probes(table: pd.DataFrame, k: int) -> plt.Figure:
     set_theme()
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    fig, axes = plt.subplots(1, 3, figsize=(style.TWO_COLUMN, 2.8), sharex=True, layout="constrained")
     panels = (("p_target", "P(target)"), ("accuracy", "accuracy (argmax over vocabulary)"),
               ("cue_accuracy", "accuracy among the cue nouns"))
     distances = sorted(table["distance"].unique())
     for ax, (column, label) in zip(axes, panels):
         _draw_lines(ax, table, "distance", column, distances, distances)
-        ax.set(xscale="log", xlabel="distance from cue to target (tokens)", ylabel=label, ylim=(-0.02, 1.02))
+        ax.set(xscale="log", ylabel=label, ylim=(-0.02, 1.02))
         # The probed distances themselves as ticks, in plain numbers.
         ax.set_xticks(distances, [str(d) for d in distances])
         ax.xaxis.set_minor_locator(NullLocator())
     axes[2].axhline(1 / k, color="black", ls=":", lw=1, label=f"chance 1/{k}")
-    axes[2].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    fig.supxlabel("distance from cue to target (tokens)", fontsize=style.RC["axes.labelsize"])
+    fig.legend(*axes[2].get_legend_handles_labels(), loc="outside right center", handlelength=1.5)
     return fig
 
 
 def draw_recurrence(table: pd.DataFrame) -> plt.Figure:
     set_theme()
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig, ax = plt.subplots(figsize=(style.ONE_COLUMN, 2.6))
     order = [b for b in [FIRST, *BUCKETS] if b in set(table["bucket"])]
     _draw_lines(ax, table, "bucket", "loss", order, np.arange(len(order)))
     ax.set_xticks(np.arange(len(order)), order, rotation=30)
     ax.set(xlabel="tokens since the word's previous occurrence in the line", ylabel="loss (nats)")
-    ax.legend(fontsize=7)
+    ax.legend(ncol=2, handlelength=1.5)
     fig.tight_layout()
     return fig
 
@@ -343,7 +345,7 @@ def long_distance(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
     captions = {"long_distance_recurrence": (
                 f"Loss (nats) of each word on the {split} split against the number of tokens since the same word "
                 "last occurred in its line ('first in line': no earlier occurrence); <unk> left out; lines: mean "
-                "over seeds, bands: 95% CI.")}
+                "over seeds, bands: 95% CI over seeds (Student's t).")}
     if probes:
         probe_table = pd.concat(probe_tables, ignore_index=True)
         tables["probes"] = probe_table
@@ -355,7 +357,7 @@ def long_distance(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
                            f"the cue (log scale): probability of the target, accuracy of the argmax over the "
                            f"vocabulary, and accuracy of the argmax among the {len(cues)} cue nouns (dotted: "
                            "chance); n-gram models score each line from its start, neural models read the split "
-                           "as evaluation does; bands: 95% CI over seeds."), **captions}
+                           "as evaluation does; bands: 95% CI over seeds (Student's t)."), **captions}
     summary = {"split": split, "probes": len(probes), "cue_nouns": cues, "statements": statements,
                "captions": captions}
     return AnalysisOutput(tables, summary)

@@ -1,4 +1,4 @@
-"""The significance analysis: headline numbers over seeds, every pairwise comparison and its forest plot.
+"""The significance analysis: headline numbers over seeds, every pairwise comparison and its heatmaps.
 
 The comparisons themselves (paired t-test, the "better only when the CI excludes 0" rule) are in
 :mod:`.stats`, which the report uses too.
@@ -14,34 +14,63 @@ import pandas as pd
 
 from ..errors import RnnlabError
 from ..io import read_json
+from .. import style
+from ..models.registry import model_sort_key
 from ..plots import set_theme
 from .common import AnalysisOutput
-from .stats import PRIMARY, TESTS, all_comparisons, headline_table
+from .stats import DIRECTIONS, PRIMARY, all_comparisons, headline_table
 
 
-def draw_differences(comparisons: pd.DataFrame) -> plt.Figure | None:
-    """Forest plot of A − B with its 95% CI, one panel per corpus on its primary metric."""
-    if comparisons.empty:
-        return None
-    primary = comparisons[(comparisons["metric"] == comparisons["task"].map(PRIMARY))
-                          & (comparisons["test"] != TESTS[2])]
-    if primary.empty:
+MATRIX_CAPTION = ("Pairwise differences between {task} models on {metric} (headline split): each cell is the "
+                  "mean over seeds of row − column, paired by seed (against the single run of a deterministic "
+                  "model otherwise); colour: which model is better; * the 95% CI of the difference (Student's t) "
+                  "excludes 0, before correction (Holm-corrected p values are in the report's tables/pairwise.csv).")
+
+
+def _matrix(d: pd.DataFrame, models: list[str], column: str) -> np.ndarray:
+    """models × models, lower triangle: ``column`` of the pair row, column (a ``diff`` is row − column)."""
+    out = np.full((len(models), len(models)), np.nan)
+    index = {m: i for i, m in enumerate(models)}
+    for _, r in d.iterrows():
+        i, j = index[r["a"]], index[r["b"]]
+        flip = -1.0 if column == "diff" and i < j else 1.0
+        out[max(i, j), min(i, j)] = flip * float(r[column])
+    return out
+
+
+def draw_matrix(comparisons: pd.DataFrame, task: str) -> plt.Figure | None:
+    """Heatmap of the mean difference row − column on the task's primary metric, one panel per corpus;
+    coloured by which model is better, * where the 95% CI of the difference excludes 0."""
+    metric = PRIMARY[task]
+    data = comparisons[(comparisons["task"] == task) & (comparisons["metric"] == metric)
+                       & comparisons["diff"].notna()]
+    if data.empty:
         return None
     set_theme()
-    corpora = sorted(primary["corpus"].unique())
-    height = max(2.5, 0.28 * primary.groupby("corpus").size().max() + 1.2)
-    fig, axes = plt.subplots(1, len(corpora), figsize=(5.2 * len(corpora), height), squeeze=False)
+    corpora = sorted(data["corpus"].unique())
+    n = max(len(set(d["a"]) | set(d["b"])) for _, d in data.groupby("corpus"))
+    width = style.ONE_COLUMN if len(corpora) == 1 else style.TWO_COLUMN
+    fig, axes = plt.subplots(1, len(corpora), figsize=(width, 1.1 + 0.26 * (n - 1)), squeeze=False,
+                             layout="constrained")
+    sign = 1.0 if DIRECTIONS[metric] else -1.0
     for ax, corpus in zip(axes[0], corpora):
-        d = primary[primary["corpus"] == corpus].reset_index(drop=True)
-        y = np.arange(len(d))
-        colors = ["C2" if decided else "0.55" for decided in d["decided"]]
-        ax.errorbar(d["diff"], y, xerr=[d["diff"] - d["low"], d["high"] - d["diff"]], fmt="none", ecolor=colors)
-        ax.scatter(d["diff"], y, c=colors, zorder=3, s=16)
-        ax.axvline(0.0, color="black", lw=0.8)
-        ax.set_yticks(y, [f"{a} − {b}" for a, b in zip(d["a"], d["b"])])
-        ax.invert_yaxis()
-        ax.set(title=f"{corpus} ({d['split'].iloc[0]})", xlabel=f"difference in {d['metric'].iloc[0]}")
-    fig.tight_layout()
+        d = data[data["corpus"] == corpus]
+        models = sorted(set(d["a"]) | set(d["b"]), key=model_sort_key)
+        diff, decided = _matrix(d, models, "diff"), _matrix(d, models, "decided")
+        limit = np.nanmax(np.abs(diff)) or 1.0
+        image = ax.imshow(sign * diff, cmap=style.DIVERGING, vmin=-limit, vmax=limit)
+        for (i, j), value in np.ndenumerate(diff):
+            if not np.isnan(value):
+                mark = "*" if decided[i, j] == 1 else ""
+                ink = "white" if abs(value) > 0.6 * limit else "black"
+                ax.text(j, i, f"{value:.2g}{mark}", ha="center", va="center", color=ink, fontsize=style.MIN_FONT_PT)
+        ax.set_xticks(range(len(models) - 1), models[:-1], rotation=45, ha="right")
+        ax.set_yticks(range(1, len(models)), models[1:])
+        ax.set_xlim(-0.5, len(models) - 1.5)
+        ax.set_ylim(len(models) - 0.5, 0.5)
+        ax.grid(False)
+        ax.set_title(f"{corpus} ({d['split'].iloc[0]}): {metric}, row − column")
+        fig.colorbar(image, ax=ax, shrink=0.8, aspect=30, label="row better (+) / column (−)")
     return fig
 
 
@@ -66,11 +95,8 @@ def significance(metrics_csv: str) -> AnalysisOutput:
         "decided": decided,
         "sentences": comparisons["sentence"].tolist() if not comparisons.empty else [],
     }
-    caption = ("Differences between models on each corpus' primary metric (perplexity for language models, "
-               "accuracy for classifiers and taggers) on the headline split: mean difference A − B with its 95% CI "
-               "(paired over seeds; against the single run of a deterministic model otherwise); green where "
-               "the interval excludes 0, grey where it does not.")
-    summary["captions"] = {"significance": caption}
+    summary["captions"] = {f"significance_{task}": MATRIX_CAPTION.format(task=task, metric=metric)
+                           for task, metric in PRIMARY.items()}
     return AnalysisOutput({"headline": headline, "comparisons": comparisons}, summary)
 
 
@@ -81,4 +107,6 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
         comparisons = pd.read_csv(folder / "comparisons.csv", dtype={"a": str, "b": str, "corpus": str})
     except pd.errors.EmptyDataError:
         comparisons = pd.DataFrame()
-    return [("significance", draw_differences(comparisons), summary["captions"]["significance"])]
+    return [(f"significance_{task}", draw_matrix(comparisons, task) if not comparisons.empty else None,
+             summary["captions"].get(f"significance_{task}", MATRIX_CAPTION.format(task=task, metric=metric)))
+            for task, metric in PRIMARY.items()]

@@ -24,6 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from ..errors import RnnlabError
 
@@ -172,6 +173,27 @@ def phrase(c: Comparison, digits: int = 2) -> str:
     return (f"{c.winner} is better than {loser} on {c.metric} ({direction} is better): "
             f"{f.format(means[c.winner])} vs {f.format(means[loser])}, difference {c.a} − {c.b} = "
             f"{f.format(c.diff)} ({interval}; {runs}).")
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p values of one family of tests, in the given order; NaN (no test was possible)
+    stays NaN and is not counted in the family."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    tested = ~np.isnan(p)
+    if tested.any():
+        # Holm's step-down procedure (Holm 1979): the i-th smallest of m p values is multiplied by
+        # m − i + 1, made monotone, and capped at 1.
+        out[tested] = multipletests(p[tested], method="holm")[1]
+    return out.tolist()
+
+
+def holm_within(frame: pd.DataFrame, by: list[str], column: str = "p") -> pd.Series:
+    """Holm-adjusted ``column`` within each family of rows sharing the values of ``by``."""
+    adjusted = pd.Series(np.nan, index=frame.index, dtype=float)
+    for _, group in frame.groupby(by, sort=False):
+        adjusted.loc[group.index] = holm(group[column].tolist())
+    return adjusted
 
 
 def headline_metrics(metrics: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,8 @@ from .render import load_config_arg, write_report
 def _cmd_report(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config_json, args.config)
     html = write_report(Path(args.metrics), Path(args.figures), [Path(p) for p in args.corpora], config,
-                        Path(args.benchmarks), Path(args.out), Path(args.analysis))
+                        Path(args.benchmarks), Path(args.out), Path(args.analysis),
+                        Path(args.claims_metric) if args.claims_metric else None)
     print(html.resolve())
     return 0
 
@@ -27,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config-json", help="The config as JSON (what Snakemake passes).")
     p.add_argument("--benchmarks", default="results/benchmarks", help="Snakemake benchmark folder (wall times).")
     p.add_argument("--analysis", default="results/analysis", help="Analysis outputs (<action>/<corpus>/, significance/); missing ones are reported as not run.")
-    p.add_argument("--out", default="results/report", help="Output folder (index.html, report.md, tables/*.tex, "
+    p.add_argument("--claims-metric", help="Also write the scorecard's verdicts and corrected p values as JSON here "
+                   "(a DVC metric file, e.g. results/claims.json).")
+    p.add_argument("--out", default="results/report", help="Output folder (index.html, report.md, claims.csv, claims.tex, tables/*.tex, "
                    "references.bib, brief.md).")
     p.set_defaults(func=_cmd_report)

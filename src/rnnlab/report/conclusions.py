@@ -12,8 +12,8 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..analysis.stats import Comparison, compare, compare_models, headline_metrics, headline_split
-from ..analysis.stats import mean_ci
+from ..analysis.stats import Comparison, compare_models, headline_metrics, headline_split
+from .analyses import probe_comparisons
 
 PRESENT, ABSENT, UNDECIDED, NOT_RUN = "present", "absent", "undecided", "not run"
 EXPECTED_NOT_SEEN = "the expected effect does not appear here"
@@ -86,27 +86,12 @@ def pick_model(models: Sequence[str], family: str) -> str | None:
     return next((m for m in models if m.startswith(family + "-")), None)
 
 
-def best_model_sentences(metrics: pd.DataFrame, metric: str, higher_is_better: bool) -> list[str]:
-    """Per corpus: which model has the best mean on the headline split (a ranking of means, not a test)."""
-    out = []
-    rows = headline_split(metrics[metrics["metric"] == metric])
-    for corpus, group in rows.groupby("corpus", sort=True):
-        means = group.groupby("model")["value"].mean().dropna().sort_values(ascending=not higher_is_better)
-        if means.empty:
-            continue
-        split = group["split"].iloc[0]
-        ranking = ", ".join(f"{m} {v:.2f}" for m, v in means.items())
-        out.append(f"On {corpus} ({split}), the best mean {metric} is {means.index[0]}'s; models ranked by mean: "
-                   f"{ranking}.")
-    return out
-
-
 def lm_conclusions(metrics: pd.DataFrame) -> list[str]:
     """Counts to neural LMs: higher KN orders, window vs n-gram, RNN vs window, LSTM vs RNN (perplexity)."""
     lm = headline_metrics(metrics[metrics["task"] == "lm"])
     if lm.empty:
         return ["No language model was run."]
-    out = best_model_sentences(lm, "perplexity", higher_is_better=False)
+    out: list[str] = []
     for corpus, group in lm[lm["metric"] == "perplexity"].groupby("corpus", sort=True):
         head = headline_split(group)
         kn = sorted((m for m in head["model"].unique() if m.startswith("ngram-kn")), key=lambda m: int(m[8:] or 0))
@@ -131,7 +116,7 @@ def classification_conclusions(metrics: pd.DataFrame) -> list[str]:
     cls = headline_metrics(metrics[metrics["task"] == "classification"])
     if cls.empty:
         return ["No classifier was run."]
-    out = best_model_sentences(cls, "accuracy", higher_is_better=True)
+    out: list[str] = []
     for corpus, group in cls.groupby("corpus", sort=True):
         models = list(group["model"].unique())
         for fam, worse_fam, claim in (("bilstm", "lstm", "the BiLSTM is more accurate than the LSTM"),
@@ -147,7 +132,7 @@ def tagging_conclusions(metrics: pd.DataFrame) -> list[str]:
     tag = headline_metrics(metrics[metrics["task"] == "tagging"])
     if tag.empty:
         return []
-    out = best_model_sentences(tag, "accuracy", higher_is_better=True)
+    out: list[str] = []
     for corpus, group in tag.groupby("corpus", sort=True):
         models = list(group["model"].unique())
         better, worse = pick_model(models, "bilstm"), pick_model(models, "lstm")
@@ -188,68 +173,41 @@ def clipping_conclusions(corpus: str, summary: Mapping[str, Any]) -> list[str]:
 
 
 def long_distance_conclusions(corpus: str, probes: pd.DataFrame | None) -> list[str]:
-    """Each model's recall of the cue at the longest probed distance, and LSTM vs RNN at every distance
-    (accuracy among the cues)."""
+    """At which probed distances the LSTM recalls the cue better than the RNN (accuracy among the cues; the
+    per-distance differences are in the section's table)."""
     if probes is None or probes.empty:
         return [f"On {corpus}, the corpus has no long-distance probes; only the loss by recurrence distance "
                 "is measured."]
     models = list(probes["model"].unique())
     lstm, rnn = pick_model(models, "lstm"), pick_model(models, "rnn")
-    far = int(probes["distance"].max())
-    out = []
-    for model in sorted(models):
-        ci = mean_ci(probes[(probes["model"] == model) & (probes["distance"] == far)]["cue_accuracy"].tolist())
-        out.append(f"On {corpus}, {model} recalls the cue at distance {far} with accuracy {ci.format(2)} "
-                   f"({ci.n} run(s)).")
-    if lstm and rnn:
-        # One paired comparison per probed distance: where the LSTM's longer memory shows and where it stops.
-        better = []
-        for distance in sorted(int(d) for d in probes["distance"].unique()):
-            at = probes[probes["distance"] == distance]
-            runs = {m: dict(zip(at[at["model"] == m]["seed"], at[at["model"] == m]["cue_accuracy"]))
-                    for m in (lstm, rnn)}
-            c = compare(runs[lstm], runs[rnn], names=(lstm, rnn), metric=f"cue accuracy at distance {distance}")
-            verdict = judge(c, lstm, f"the LSTM recalls the cue at distance {distance} better than the RNN", corpus)
-            out.append(verdict.sentence)
-            if c.decided and c.winner == lstm:
-                better.append(distance)
-        out.append(f"On {corpus}, the LSTM recalls the cue better than the RNN at distance(s) "
-                   f"{', '.join(map(str, better))}." if better else
-                   f"On {corpus}, at no probed distance do the numbers show the LSTM recalling the cue better than "
-                   "the RNN; the expected effect does not appear here.")
-    return out
+    if not (lstm and rnn):
+        return [f"On {corpus}, no LSTM/RNN pair was probed."]
+    better = [d for d, c in probe_comparisons(probes, lstm, rnn) if c.winner == lstm]
+    return [f"On {corpus}, the LSTM recalls the cue better than the RNN at distance(s) "
+            f"{', '.join(map(str, better))} (95% CI of the difference excludes 0)." if better else
+            f"On {corpus}, at no probed distance do the numbers show the LSTM recalling the cue better than "
+            f"the RNN; {EXPECTED_NOT_SEEN}."]
 
 
-def bidirectional_conclusions(corpus: str, summary: Mapping[str, Any]) -> list[str]:
-    """How many per-level comparisons of the breakdown (position, length, ...) are decided, and which."""
-    levels = [t for t in summary.get("comparisons", []) if t.get("factor") != "all"]
-    if not levels:
+def levels_conclusion(corpus: str, comparisons: Sequence[Comparison]) -> list[str]:
+    """How many per-level comparisons (by position, length, ...) have an interval that excludes 0."""
+    if not comparisons:
         return [f"On {corpus}, the breakdown holds no model pair to compare level by level."]
-    decided = [comparison_from(t) for t in levels if t.get("decided")]
-    out = [f"On {corpus}, {len(decided)} of {len(levels)} per-level comparisons (by position, length, ...) have "
-           "an interval that excludes 0."]
-    out += [f"On {corpus}, {c.winner} is better on {c.metric} ({detail(c, 1)})." for c in decided]
-    return out
+    decided = sum(c.decided for c in comparisons)
+    return [f"On {corpus}, {decided} of {len(comparisons)} per-level comparisons have a 95% CI that excludes 0 "
+            "(marked * in the table)."]
 
 
-def significance_conclusions(comparisons: int, decided: int) -> list[str]:
+def significance_conclusions(comparisons: int, decided: int, corrected: int, families: int) -> list[str]:
     if comparisons == 0:
         return ["No two models share a corpus and metric, so nothing was compared."]
-    return [f"{comparisons} pairwise comparisons were made; in {decided} the 95% CI of the difference excludes 0 "
-            f"and one model is called better; the other {comparisons - decided} show no clear difference."]
+    return [f"{comparisons} exploratory pairwise comparisons in {families} families (all pairs of models on one "
+            f"metric of one corpus): in {decided} the 95% CI of the difference excludes 0; {corrected} remain "
+            "significant (p < 0.05) after Holm's correction within their family."]
 
 
 def data_conclusions(corpus_rows: pd.DataFrame | None) -> list[str]:
+    """Only what is missing: the corpus table itself states the sizes."""
     if corpus_rows is None or corpus_rows.empty:
         return ["No corpus statistics were found (pass --corpora to `rnnlab report`)."]
-    out = []
-    for corpus, group in corpus_rows.groupby("corpus", sort=True):
-        train = group[group["split"] == "train"]
-        others = group[group["split"] != "train"]
-        head = f"{corpus} ({group['task'].iloc[0]})"
-        if not train.empty:
-            head += f" has {int(train['tokens'].iloc[0]):,} training tokens and {int(train['types'].iloc[0]):,} types"
-        if not others.empty:
-            head += "; OOV rate " + ", ".join(f"{r['split']} {r['OOV %']:.2f}%" for _, r in others.iterrows())
-        out.append(head + ".")
-    return out
+    return []

@@ -16,11 +16,15 @@ import pandas as pd
 
 from ..analysis.stats import summarize
 from ..models.registry import TASKS, model_sort_key
+from ..style import PNG_DPI
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %", "span_f1": "Span F1 %",
                  "span_f1_right_context": "Right-decided span F1 %", "span_f1_oov": "OOV-entity span F1 %"}
+# A two-column figure (7 in) shows 770 px wide, inside the page's 1200 px column, beside a one-column
+# one (3.5 in, 385 px); three one-column figures fit side by side; fonts of 7-8 pt show at 11-12 px.
+DISPLAY_PX_PER_INCH = 110
 TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)",
                "ner": "Named-entity recognition (IOB2 spans)"}
 
@@ -33,6 +37,7 @@ class FigureView:
     png_base64: str
     png_path: str
     section: str = "results"
+    width_px: int = 0  # CSS pixels at which the page shows it: its paper width at DISPLAY_PX_PER_INCH
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Table:
     frame: pd.DataFrame
     note: str = ""
     key: str = ""
+    collapsed: bool = False  # the page shows it folded (reference material, not results)
 
 
 @dataclass
@@ -59,6 +65,7 @@ class ReportContext:
     config_yaml: str
     notes: list[str] = field(default_factory=list)
     sections: list[Any] = field(default_factory=list)
+    scorecard: list[Any] = field(default_factory=list)  # scorecard.Row, one per claim
 
 
 def package_versions() -> dict[str, str]:
@@ -148,7 +155,7 @@ def timing_table(bench_dir: Path) -> Table | None:
         return None
     frame = pd.DataFrame(rows).groupby("step")["seconds"].agg(["count", "sum", "max"]).reset_index()
     frame.columns = ["step", "jobs", "total s", "slowest job s"]
-    return Table("Wall time per step", frame.round(2), "From Snakemake's benchmark files of this run.")
+    return Table("Wall time per step", frame.round(2), "From Snakemake's benchmark files of this run.", collapsed=True)
 
 
 def figure_views(fig_dir: Path) -> list[FigureView]:
@@ -160,8 +167,11 @@ def figure_views(fig_dir: Path) -> list[FigureView]:
         png = Path(fig_dir) / f"{f['name']}.png"
         if not png.exists():
             continue
-        out.append(FigureView(f["name"], f["title"], f["caption"], base64.b64encode(png.read_bytes()).decode("ascii"),
-                              str(png), f.get("section") or "results"))
+        data = png.read_bytes()
+        # The width sits in the PNG header (IHDR, bytes 16-19, big-endian); the file is at style.PNG_DPI.
+        inches = int.from_bytes(data[16:20], "big") / PNG_DPI
+        out.append(FigureView(f["name"], f["title"], f["caption"], base64.b64encode(data).decode("ascii"),
+                              str(png), f.get("section") or "results", round(inches * DISPLAY_PX_PER_INCH)))
     return out
 
 

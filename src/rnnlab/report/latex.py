@@ -19,7 +19,8 @@ SPECIALS: Mapping[str, str] = {
 SPECIAL_RE = re.compile("|".join(re.escape(k) for k in SPECIALS))
 # Unicode typography of the HTML tables and its LaTeX form (applied after escaping).
 UNICODE: Mapping[str, str] = {" ± ": r" $\pm$ ", "±": r"$\pm$", "—": "---", "–": "--", "−": "$-$", "ñ": r"\~{n}",
-                              "ø": r"{\o}", "é": r"\'{e}"}
+                              "ø": r"{\o}", "é": r"\'{e}", "‖": r"$\|$", "∂": r"$\partial$", "⁽ᵗ⁾": r"$^{(t)}$",
+                              "⁽ᵏ⁾": r"$^{(k)}$", "≥": r"$\geq$", "≤": r"$\leq$", "≠": r"$\neq$"}
 FILES: Mapping[str, str] = {"lm": "lm", "classification": "classification", "tagging": "tagging", "ner": "ner",
                             "published": "published", "corpus-stats": "corpus-stats"}
 
@@ -43,16 +44,18 @@ def _align(series: pd.Series) -> str:
     return "r" if pd.api.types.is_numeric_dtype(series) else "l"
 
 
-def booktabs(table: Table, label: str) -> str:
-    """A complete ``table`` float with caption and label; every cell escaped."""
+def booktabs(table: Table, label: str, spec: str | None = None, wide: bool = False) -> str:
+    """A complete ``table`` float (``table*``, across both columns of a two-column page, when ``wide``) with
+    caption and label; every cell escaped; ``spec`` the column specification (default: l or r by type)."""
     frame = table.frame
-    spec = "".join(_align(frame[c]) for c in frame.columns)
-    lines = [r"\begin{table}[ht]", r"\centering", r"\small", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
+    spec = spec or "".join(_align(frame[c]) for c in frame.columns)
+    env = "table*" if wide else "table"
+    lines = [rf"\begin{{{env}}}[ht]", r"\centering", r"\small", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(escape(str(c)) for c in frame.columns) + r" \\", r"\midrule"]
     lines += [" & ".join(_cell(v) for v in row) + r" \\" for row in frame.itertuples(index=False)]
     caption = escape(table.title + (". " + table.note if table.note else ""))
     lines += [r"\bottomrule", r"\end{tabular}", rf"\caption{{{caption}}}", rf"\label{{tab:{label}}}",
-              r"\end{table}", ""]
+              rf"\end{{{env}}}", ""]
     return "\n".join(lines)
 
 
@@ -65,4 +68,15 @@ def write_tables(tables: list[Table], out_dir: Path) -> list[Path]:
         path = Path(out_dir) / f"{FILES[t.key]}.tex"
         write_text(path, booktabs(t, FILES[t.key]))
         written.append(path)
+    return written
+
+
+def write_data_tables(tables: list[Table], out_dir: Path) -> list[Path]:
+    """Write ``<out_dir>/<key>.tex`` and ``<key>.csv`` for every table: the numbers the page leaves out."""
+    written = []
+    for t in tables:
+        tex, csv = Path(out_dir) / f"{t.key}.tex", Path(out_dir) / f"{t.key}.csv"
+        write_text(tex, booktabs(t, t.key))
+        write_text(csv, t.frame.to_csv(index=False))
+        written += [tex, csv]
     return written

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..analysis.stats import headline_metrics, headline_split, summarize
 from ..models.registry import model_sort_key
-from .conclusions import Expectation, best_model_sentences, expect_models, pick_model
+from .conclusions import Expectation, expect_models, pick_model
 from .context import Table
 
 # Models that decode with a CRF (Viterbi); the others tag each word by its own softmax or counts.
@@ -33,7 +33,7 @@ def ner_conclusions(metrics: pd.DataFrame) -> list[str]:
     ner = headline_metrics(_ner(metrics))
     if ner.empty:
         return []
-    out = best_model_sentences(ner, "span_f1", higher_is_better=True)
+    out: list[str] = []
     for corpus, group in ner.groupby("corpus", sort=True):
         models = list(group["model"].unique())
         better, worse = pick_model(models, "bilstm"), pick_model(models, "lstm")

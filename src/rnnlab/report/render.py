@@ -17,7 +17,8 @@ from ..io import write_text
 from . import context as c
 from .analyses import load_analyses
 from .bibliography import RunFacts, write_bibliography
-from .latex import write_tables
+from .latex import write_data_tables, write_tables
+from .scorecard import measure_all, table as scorecard_table, view as scorecard_view, write_scorecard
 from .sections import Inputs, Section, build_sections
 
 
@@ -53,13 +54,15 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
     )
     analyses = load_analyses(analysis_dir) if analysis_dir is not None else {}
     ctx.sections = build_sections(Inputs(ctx, ok, analyses))
+    ctx.scorecard = measure_all(ok, analyses)
     return ctx, RunFacts(ok, analyses, config)
 
 
 def render_html(ctx: c.ReportContext) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("rnnlab.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
-    return env.get_template("index.html.j2").render(ctx=ctx)
+    return env.get_template("index.html.j2").render(ctx=ctx, claims=scorecard_view(ctx.scorecard),
+                                                    claims_note=scorecard_table(ctx.scorecard).note)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -76,8 +79,6 @@ def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
     parts += [f"> {n}" for n in s.notes] + ([""] if s.notes else [])
     for t in s.tables:
         parts += [f"**{t.title}**", "", markdown_table(t.frame), ""] + ([f"_{t.note}_", ""] if t.note else [])
-    for heading, lines in s.statements:
-        parts += [f"**{heading}**", ""] + [f"- {line.strip()}" for line in lines] + [""]
     for f in s.figures:
         rel = os.path.relpath(f.png_path, out_dir)
         parts += [f"![{f.title}]({rel})", "", f"**Figure: {f.title}.** {f.caption}", ""]
@@ -88,22 +89,32 @@ def _markdown_section(s: Section, out_dir: Path, level: int = 2) -> list[str]:
     return parts
 
 
+def _all_sections(sections: list[Section]) -> list[Section]:
+    return [x for s in sections for x in (s, *_all_sections(s.subsections))]
+
+
 def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
     parts = [f"# {html.escape(ctx.title)}", "", f"Preset **{ctx.preset}**, generated {ctx.generated}, commit {ctx.provenance['commit']}.", ""]
     parts += [f"> {n}" for n in ctx.notes] + ([""] if ctx.notes else [])
+    claims = scorecard_table(ctx.scorecard)
+    parts += [f"## {claims.title}", "", markdown_table(claims.frame), "", f"_{claims.note}_", ""]
     for section in ctx.sections:
         parts += _markdown_section(section, out_dir)
     return "\n".join(parts)
 
 
 def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
-                 bench_dir: Path, out_dir: Path, analysis_dir: Path | None = None) -> Path:
-    """index.html, report.md, tables/*.tex, references.bib and brief.md in ``out_dir``; returns the HTML path."""
+                 bench_dir: Path, out_dir: Path, analysis_dir: Path | None = None,
+                 claims_metric: Path | None = None) -> Path:
+    """index.html, report.md, claims.csv, claims.tex, tables/*.tex, references.bib and brief.md in ``out_dir``
+    (and the scorecard as a DVC metric file at ``claims_metric``); returns the HTML path."""
     ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir)
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
     write_tables(tables, out_dir / "tables")
+    write_data_tables([t for s in _all_sections(ctx.sections) for t in s.data_tables], out_dir / "tables")
+    write_scorecard(ctx.scorecard, out_dir, claims_metric)
     write_bibliography(facts, out_dir)
     html = out_dir / "index.html"
     write_text(html, render_html(ctx))

@@ -7,7 +7,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
-from ..analysis.stats import all_comparisons
+from ..analysis.stats import all_comparisons, holm_within
 from . import analyses as a
 from . import conclusions as cc
 from . import context_use as cu
@@ -22,7 +22,7 @@ class Section:
     conclusions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    statements: list[tuple[str, list[str]]] = field(default_factory=list)
+    data_tables: list[Table] = field(default_factory=list)  # written as CSV and LaTeX, not shown on the page
     figures: list[FigureView] = field(default_factory=list)
     subsections: list["Section"] = field(default_factory=list)
     code: str = ""
@@ -35,6 +35,8 @@ class Inputs:
     analyses: dict[str, list[a.AnalysisResult]]
 
 
+# An exploratory family of tests: all pairs of models on one metric of one corpus.
+FAMILY = ["corpus", "metric"]
 # Metrics figures (section "results") go with the lecture section of their task; the rest with LM results.
 RESULTS_PLACEMENT: Mapping[str, str] = {"classification": "bidirectional"}
 
@@ -52,10 +54,6 @@ def _table(inp: Inputs, key: str) -> list[Table]:
 def _not_run(action: str) -> str:
     return (f"The {action} analysis was not run (no folder {action}/ under the analysis directory); "
             f"run `rnnlab analyze {action}` or the pipeline's analysis targets.")
-
-
-def _statements(results: list[a.AnalysisResult]) -> list[tuple[str, list[str]]]:
-    return [(f"Measured on {r.corpus}" if r.corpus else "Measured", r.statements) for r in results if r.statements]
 
 
 def data(inp: Inputs) -> Section:
@@ -86,7 +84,6 @@ def gradients(inp: Inputs) -> Section:
                                   key=f"gradients-layers-{r.corpus}"))
         if r.summary.get("per_layer_during_training"):
             s.notes.append(f"{r.corpus}: per-layer norms during training: {r.summary['per_layer_during_training']}.")
-    s.statements = _statements(results)
     return s
 
 
@@ -110,7 +107,6 @@ def clipping(inp: Inputs) -> Section:
             s.tables.append(Table(f"Diverged and unstable runs on {r.corpus}", counts,
                                   "Unstable: diverged, or the final training loss not below the first.",
                                   key=f"clipping-{r.corpus}"))
-    s.statements = _statements(results)
     return s
 
 
@@ -124,10 +120,12 @@ def long_distance(inp: Inputs) -> Section:
         probes = r.tables.get("probes")
         s.conclusions += cc.long_distance_conclusions(r.corpus, probes)
         if probes is not None and not probes.empty:
-            s.tables.append(Table(f"Cue recall by distance on {r.corpus}", a.probe_table(probes),
+            models = list(probes["model"].unique())
+            pair = (cc.pick_model(models, "lstm"), cc.pick_model(models, "rnn"))
+            s.tables.append(Table(f"Cue recall by distance on {r.corpus}", a.probe_table(probes, pair if all(pair) else None),
                                   "Accuracy of the argmax among the cue nouns, mean ± 95% CI over seeds, by the "
-                                  "distance d (tokens) from cue to target.", key=f"probes-{r.corpus}"))
-    s.statements = _statements(results)
+                                  "distance d (tokens) from cue to target; last row: " + a.DIFF_NOTE,
+                                  key=f"probes-{r.corpus}"))
     sub = context_use(inp)
     if sub:
         s.subsections.append(sub)
@@ -143,8 +141,13 @@ def context_use(inp: Inputs) -> Section | None:
         s.conclusions += cu.context_conclusions(r.corpus, r.tables["reach"], [int(d) for d in r.summary["distances"]])
         s.tables += [t for t in (cu.context_table_of(r), cu.cue_table_of(r)) if t]
     s.tables.append(cu.published_context_table())
-    s.statements = _statements(results)
     return s
+
+
+def _pairs(summary: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The model pairs an analysis compared (``a``, ``b`` of its summary's comparisons), in its order."""
+    records = summary.get("comparisons") or []
+    return list(dict.fromkeys((t["a"], t["b"]) for t in records if isinstance(t, dict) and "a" in t))
 
 
 def tagging(inp: Inputs) -> Section | None:
@@ -174,12 +177,18 @@ def bidirectional(inp: Inputs) -> Section:
     if not results:
         s.notes.append(_not_run("bidirectional"))
     for r in results:
-        s.conclusions += cc.bidirectional_conclusions(r.corpus, r.summary)
-        if "breakdown" in r.tables:
-            s.tables.append(Table(f"Accuracy breakdown on {r.corpus}", a.breakdown_table(r.tables["breakdown"]),
-                                  "Accuracy (%) by factor and level, mean ± 95% CI over seeds.",
-                                  key=f"breakdown-{r.corpus}"))
-    s.statements = _statements(results)
+        breakdown = r.tables.get("breakdown")
+        if breakdown is None or breakdown.empty:
+            continue
+        levels = [(f"{f}={lv}", f"{x} − {y}", c) for x, y in _pairs(r.summary)
+                  for f, lv, c in a.level_comparisons(breakdown, x, y, "accuracy") if f != "all"]
+        s.conclusions += cc.levels_conclusion(r.corpus, [c for _, _, c in levels])
+        s.tables.append(Table(f"Accuracy differences by level on {r.corpus}", a.difference_table(levels),
+                              "Accuracy (%) differences between the models of each pair, by level of each factor. "
+                              + a.DIFF_NOTE, key=f"levels-{r.corpus}"))
+        s.data_tables.append(Table(f"Accuracy breakdown on {r.corpus}", a.breakdown_table(breakdown),
+                                   "Accuracy (%) by factor and level, mean ± 95% CI over seeds.",
+                                   key=f"breakdown-{r.corpus}"))
     s.subsections += [sub for sub in (tagging(inp), ner(inp)) if sub]
     return s
 
@@ -187,27 +196,34 @@ def bidirectional(inp: Inputs) -> Section:
 def statistics(inp: Inputs) -> Section:
     results = inp.analyses.get("significance", [])
     s = Section("statistics", "7. Statistics", figures=_figures(inp, "significance"))
-    if results:
-        summary = results[0].summary
-        sentences = list(summary.get("sentences", []))
-        s.conclusions = cc.significance_conclusions(int(summary.get("comparisons", len(sentences))),
-                                                    int(summary.get("decided", 0)))
+    if results and "comparisons" in results[0].tables:
+        comparisons = results[0].tables["comparisons"]
     else:
         comparisons = all_comparisons(inp.metrics)
-        sentences = comparisons["sentence"].tolist() if not comparisons.empty else []
-        decided = int(comparisons["decided"].sum()) if not comparisons.empty else 0
-        s.notes.append(_not_run("significance") + " The sentences below were computed by the report itself.")
-        s.conclusions = cc.significance_conclusions(len(sentences), decided)
-    s.statements = [("Every pairwise comparison (a model is called better only when the 95% CI of the difference "
-                     "excludes 0)", sentences)]
+        s.notes.append(_not_run("significance") + " The comparisons below were computed by the report itself.")
+    if comparisons.empty:
+        s.conclusions = cc.significance_conclusions(0, 0, 0, 0)
+        return s
+    comparisons = comparisons.assign(p_holm=holm_within(comparisons, FAMILY))
+    families = a.family_table(comparisons, FAMILY)
+    s.conclusions = cc.significance_conclusions(len(comparisons), int(comparisons["decided"].sum()),
+                                                int((comparisons["p_holm"] < 0.05).sum()), len(families))
+    s.tables.append(Table("Pairwise comparisons per family", families, "A family is all pairs of models on one "
+                          "metric of one corpus (headline split); p values are Holm-corrected within their family. "
+                          "Every pair, with its raw and corrected p, is in tables/pairwise.csv; the figures show "
+                          "the differences on each task's primary metric.", key="families"))
+    s.data_tables.append(Table("Pairwise comparisons", comparisons.drop(columns=["sentence"], errors="ignore"),
+                               "Every pair of models on every metric and corpus; p_holm: Holm-corrected within the "
+                               "family (corpus, metric).", key="pairwise"))
     return s
 
 
 def provenance(inp: Inputs) -> Section:
     ctx = inp.ctx
-    tables = [Table("Run", pd.DataFrame(list(ctx.provenance.items()), columns=["item", "value"]), key="run"),
+    tables = [Table("Run", pd.DataFrame(list(ctx.provenance.items()), columns=["item", "value"]), key="run",
+                    collapsed=True),
               Table("Package versions", pd.DataFrame(list(ctx.versions.items()), columns=["package", "version"]),
-                    key="versions")]
+                    key="versions", collapsed=True)]
     if ctx.timing:
         tables.append(ctx.timing)
     return Section("provenance", "8. Provenance",

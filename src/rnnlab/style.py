@@ -1,0 +1,79 @@
+"""The one figure style: paper widths, font sizes, file settings, and a fixed colour and marker per model family.
+
+Every figure is drawn at the width it will have in print, one column (3.5 in) or two columns
+(7.0 in), with fonts of at least 7 pt at that size, so it drops into a two-column paper unchanged.
+Each model family (:data:`rnnlab.models.registry.FAMILIES`) has one colour and marker in every figure;
+the models of a family (n-gram orders, variants such as ``lstm-2layer``) are shades of its colour.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Iterable, Mapping
+
+from matplotlib.colors import to_hex, to_rgb
+
+from .models.registry import FAMILIES, model_sort_key
+
+ONE_COLUMN = 3.5  # inches
+TWO_COLUMN = 7.0
+WIDTHS = (ONE_COLUMN, TWO_COLUMN)
+MIN_FONT_PT = 7
+PNG_DPI = 300
+
+# Okabe & Ito (2008), "Color Universal Design": eight colours told apart with every common form of
+# colour blindness. One per family, in FAMILIES order; grey for anything else.
+OKABE_ITO = MappingProxyType({"orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
+                              "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+                              "reddish purple": "#CC79A7", "black": "#000000"})
+FAMILY_COLORS: Mapping[str, str] = MappingProxyType(dict(zip(FAMILIES, (
+    OKABE_ITO["orange"], OKABE_ITO["reddish purple"], OKABE_ITO["vermillion"], OKABE_ITO["blue"],
+    OKABE_ITO["bluish green"]))))
+FAMILY_MARKERS: Mapping[str, str] = MappingProxyType(dict(zip(FAMILIES, ("s", "D", "o", "^", "v"))))
+OTHER_COLOR, OTHER_MARKER = "#777777", "x"
+# Two colours for a contrast that is not between model families (clipped vs unclipped, ...).
+CONTRAST = (OKABE_ITO["blue"], OKABE_ITO["vermillion"])
+# Diverging map for signed differences (blue: the first model better; red: the second).
+DIVERGING = "RdBu"
+
+RC: Mapping[str, object] = MappingProxyType({
+    "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
+    "legend.fontsize": 7, "legend.title_fontsize": 7, "figure.titlesize": 8,
+    # TrueType (Type 42) fonts embedded in PDF and PostScript, so that journals accept the files.
+    "pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path",
+    "lines.linewidth": 1.0, "lines.markersize": 4, "axes.linewidth": 0.6, "grid.linewidth": 0.4,
+    "savefig.dpi": PNG_DPI, "figure.dpi": 100,
+})
+
+
+def family(model: str) -> str:
+    return model.split("-")[0]
+
+
+def _shade(color: str, t: float) -> str:
+    """``color`` mixed towards white (t < 0) or black (t > 0) by |t|."""
+    rgb = to_rgb(color)
+    target = (0.0, 0.0, 0.0) if t > 0 else (1.0, 1.0, 1.0)
+    return to_hex(tuple(c + abs(t) * (g - c) for c, g in zip(rgb, target)))
+
+
+def palette(models: Iterable[str]) -> dict[str, str]:
+    """A colour per model: its family's colour, in shades from light to dark when the family has several
+    models here (n-gram orders, variants), in the lecture's order."""
+    ordered = sorted(set(models), key=model_sort_key)
+    out = {}
+    for fam in dict.fromkeys(family(m) for m in ordered):
+        members = [m for m in ordered if family(m) == fam]
+        base = FAMILY_COLORS.get(fam, OTHER_COLOR)
+        steps = len(members) - 1
+        for i, m in enumerate(members):
+            out[m] = base if steps == 0 else _shade(base, -0.55 + 0.85 * i / steps)
+    return out
+
+
+def marker(model: str) -> str:
+    return FAMILY_MARKERS.get(family(model), OTHER_MARKER)
+
+
+def markers(models: Iterable[str]) -> dict[str, str]:
+    return {m: marker(m) for m in models}
