@@ -75,6 +75,24 @@ print(json.dumps({"load_seconds": loaded - start, "score_seconds": done - loaded
 """
 
 
+GENERATE_CHILD = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from ngram import write_corpus
+rng = np.random.default_rng(int(sys.argv[3]))
+for path, tokens in zip(sys.argv[4::2], sys.argv[5::2]):
+    write_corpus(path, int(tokens), int(sys.argv[2]), rng)
+"""
+
+
+def generate(vocab: int, seed: int, *files: tuple[Path, int]) -> None:
+    """Write the corpora (path, tokens) in turn from one seeded generator, in a child process: a
+    child's ru_maxrss includes what its parent held when it started, so the parent stays small."""
+    args = [str(x) for path, tokens in files for x in (path, tokens)]
+    run_process([sys.executable, "-c", GENERATE_CHILD, str(Path(__file__).parent), str(vocab), str(seed), *args])
+
+
 def write_corpus(path: Path, tokens: int, vocab: int, rng: np.random.Generator) -> None:
     """Zipf-distributed words (p(rank r) ~ 1/(r + 2.7)), lines of 1 to ~80 tokens."""
     ranks = np.arange(1, vocab + 1)
@@ -176,11 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         return sweep(args)
     tokens = args.tokens[0]
 
-    rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory(prefix="rnnlab-ngram-bench-") as tmp:
         train, test, arpa = Path(tmp) / "train.txt", Path(tmp) / "test.txt", Path(tmp) / "model.arpa"
-        write_corpus(train, tokens, args.vocab, rng)
-        write_corpus(test, max(1, tokens // 8), args.vocab, rng)
+        generate(args.vocab, args.seed, (train, tokens), (test, max(1, tokens // 8)))
         results = measure(train, test, arpa, args.order, args.memory)
 
     targets = evaluate(results)

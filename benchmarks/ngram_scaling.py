@@ -16,9 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from ngram import FIGURE, FIT_CHILD, ROOT, SCALING_RECORD, machine, run_child, run_process, write_corpus
+from ngram import FIGURE, FIT_CHILD, ROOT, SCALING_RECORD, generate, machine, run_child, run_process
 from rnnlab.io import atomic_path, write_json
 
 
@@ -43,7 +41,7 @@ def _summary(runs: list[dict]) -> dict:
 
 def measure_size(tokens: int, args: argparse.Namespace, tmp: Path) -> dict:
     train = tmp / f"train-{tokens}.txt"
-    write_corpus(train, tokens, args.vocab, np.random.default_rng(args.seed))
+    generate(args.vocab, args.seed, (train, tokens))
     ours, theirs = [], []
     for _ in range(args.repeats):
         ours.append(_fit_rnnlab(train, tmp / "rnnlab.arpa", args.order, args.memory))

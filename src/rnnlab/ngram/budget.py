@@ -20,7 +20,9 @@ MIN_MEMORY = 1 << 16
 TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
 MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
 COUNT_BYTES_PER_POSITION = 224  # ids, keys, sort order, inverse and the sorted run of one chunk, with temporaries
-MERGE_BYTES_PER_ROW = 6 * 32  # buffered records of every run, their concatenation and its sorted copy
+# Buffered records of every run (up to twice while refilling), their union, its sort order and
+# the merged records with their temporaries.
+MERGE_BYTES_PER_ROW = 10 * 32
 SORT_THREADS = 2  # each chunk's n-grams are sorted as two halves at once
 WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
 WRITE_BYTES_PER_ROW = 1024 * (WRITE_THREADS + 1)  # formatting of the blocks in flight and one being written
