@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from rnnlab.report.claims import CLAIMS
+
 TINY = {
     "preset": "tiny",
     "seeds": [1, 2],
@@ -58,7 +60,8 @@ ANALYSIS_FIGURES = {
     "gradients_synthetic-lm": "gradients", "clipping_synthetic-lm": "clipping",
     "long_distance_probes_synthetic-lm": "long-distance", "long_distance_recurrence_synthetic-lm": "long-distance",
     "context_perturbation_synthetic-lm": "context",
-    "bidirectional_synthetic-sentiment": "bidirectional", "significance": "significance",
+    "bidirectional_synthetic-sentiment": "bidirectional", "significance_lm": "significance",
+    "significance_classification": "significance",
 }
 
 
@@ -107,6 +110,11 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     html = (work / "results/report/index.html").read_text()
     assert "tiny run" in html and "data:image/png;base64," in html and "Corpus statistics" in html
     assert (work / "results/report/report.md").exists()
+    # The scorecard: every declared claim with a verdict, as a table and as a DVC metric file.
+    claims = pd.read_csv(work / "results/report/claims.csv")
+    assert claims["claim"].tolist() == [c.number for c in CLAIMS] and claims["verdict"].notna().all()
+    assert set(json.loads((work / "results/claims.json").read_text())) == {f"claim{c.number}" for c in CLAIMS}
+    assert r"\toprule" in (work / "results/report/claims.tex").read_text()
     assert (work / "data/processed/synthetic-lm/stats.json").exists()
     # Every rule leaves a log and a benchmark.
     assert list((work / "logs/train_model").rglob("*.log"))
