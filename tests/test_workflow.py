@@ -76,8 +76,8 @@ def test_analysis_inputs_are_every_seed_of_the_chosen_models(repo_root: Path):
     inputs = plan.analysis_inputs("long-distance", "synthetic-lm")
     assert inputs["corpus"] == "data/processed/synthetic-lm"
     assert "results/models/synthetic-lm/ngram-kn5/seed0" in inputs["models"]
-    assert {f"results/models/synthetic-lm/lstm/seed{s}" for s in (1, 2, 3)} <= set(inputs["models"])
-    assert len(inputs["models"]) == 4 + 3 * 3
+    assert {f"results/models/synthetic-lm/lstm/seed{s}" for s in (1, 2, 3, 4, 5)} <= set(inputs["models"])
+    assert len(inputs["models"]) == 4 + 3 * 5
     assert plan.analysis_inputs("clipping", "synthetic-lm") == {"corpus": "data/processed/synthetic-lm", "models": []}
     assert plan.analysis_inputs("significance", "") == {"metrics": "results/metrics.csv"}
     bidirectional = plan.analysis_inputs("bidirectional", "synthetic-sentiment")["models"]
