@@ -24,12 +24,11 @@ from ..io import atomic_dir, write_json
 from .conllu_io import TaggedSentence, read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
 from .iob_io import LAYOUTS, OUTSIDE, read_iob2, split_tag, write_iob2
-from .processed import EXTENSIONS
+from .processed import EXTENSIONS, SPLITS
 from .stats import CorpusStats, SplitCounter, SplitStats
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
 
-SPLITS = ("train", "valid", "test")
 REQUIRED_SPLITS = MappingProxyType({"lm": ("train", "valid", "test"), "classification": ("train", "valid"),
                                      "tagging": ("train", "valid"), "ner": ("train", "valid")})
 IOB_MODES = ("strict", "lenient")

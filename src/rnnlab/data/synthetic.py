@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 import yaml
 
 from ..errors import ConfigError
+from .processed import SPLITS
 from ..io import atomic_dir, write_json
 
 # Modules that contribute a generator through a module-level ``GENERATOR``.
@@ -68,6 +69,16 @@ def balanced(values: Sequence[T], n: int, rng: StableRandom) -> list[T]:
     items = [values[i % len(values)] for i in range(n)]
     rng.shuffle(items)
     return items
+
+
+def split_sizes(params: Any) -> list[tuple[str, int]]:
+    """(split, number of items) for every split of a generator's params (fields ``n_<split>``), each
+    checked to be at least 1; called by the params' ``__post_init__`` and by ``write``."""
+    sizes = [(split, getattr(params, f"n_{split}")) for split in SPLITS]
+    for split, n in sizes:
+        if n < 1:
+            raise ConfigError(f"parameter 'n_{split}' must be at least 1, got {n}")
+    return sizes
 
 
 @dataclass(frozen=True)

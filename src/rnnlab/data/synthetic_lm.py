@@ -19,7 +19,7 @@ from types import MappingProxyType
 
 from ..errors import ConfigError
 from .corpus_io import Probe, format_probes
-from .synthetic import CorpusGenerator, StableRandom, balanced
+from .synthetic import CorpusGenerator, StableRandom, balanced, split_sizes
 
 CUE_NOUNS = (
     "tickets", "photos", "letters", "maps", "labels", "receipts", "posters", "invoices", "flyers", "menus",
@@ -101,9 +101,7 @@ class SyntheticLMParams:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for key in ("n_train", "n_valid", "n_test"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        split_sizes(self)
         if not 2 <= self.n_cue_nouns <= len(CUE_NOUNS):
             raise ConfigError(f"parameter 'n_cue_nouns' must be between 2 and {len(CUE_NOUNS)}, got {self.n_cue_nouns}")
         if not self.distances or min(self.distances) < MIN_DISTANCE:
@@ -241,7 +239,7 @@ def split_passages(params: SyntheticLMParams, split: str, n: int) -> tuple[list[
 
 def write(params: SyntheticLMParams, out_dir: Path) -> None:
     """Write ``{split}.txt`` and ``{split}.probes.tsv`` for train, valid and test."""
-    for split, n in (("train", params.n_train), ("valid", params.n_valid), ("test", params.n_test)):
+    for split, n in split_sizes(params):
         lines, probes = split_passages(params, split, n)
         (out_dir / f"{split}.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         (out_dir / f"{split}.probes.tsv").write_text(format_probes(probes), encoding="utf-8")

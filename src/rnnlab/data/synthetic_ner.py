@@ -25,7 +25,7 @@ from types import MappingProxyType
 from ..errors import ConfigError
 from .conllu_io import TaggedSentence
 from .iob_io import OUTSIDE, format_sentence, write_iob2
-from .synthetic import CorpusGenerator, StableRandom
+from .synthetic import CorpusGenerator, StableRandom, split_sizes
 
 AMBIGUOUS = ("Jordan", "Washington", "Lincoln", "Jackson", "Georgia", "Chelsea", "Austin", "Victoria", "Kent",
              "Florence")
@@ -58,9 +58,7 @@ class SyntheticNerParams:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for key in ("n_train", "n_valid", "n_test"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        split_sizes(self)
         for key in ("ambiguous_rate", "rare_rate"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"parameter {key!r} must be in [0, 1], got {getattr(self, key)}")
@@ -136,7 +134,7 @@ def split_sentences(params: SyntheticNerParams, split: str, n: int) -> list[Tagg
 
 def write(params: SyntheticNerParams, out_dir: Path) -> None:
     """Write ``train.iob2``, ``valid.iob2`` and ``test.iob2``."""
-    for split, n in (("train", params.n_train), ("valid", params.n_valid), ("test", params.n_test)):
+    for split, n in split_sizes(params):
         write_iob2(out_dir / f"{split}.iob2", split_sentences(params, split, n))
 
 

@@ -25,7 +25,7 @@ from types import MappingProxyType
 
 from ..errors import ConfigError
 from .corpus_io import tsv_line
-from .synthetic import CorpusGenerator, StableRandom, balanced
+from .synthetic import CorpusGenerator, StableRandom, balanced, split_sizes
 
 LABELS = ("negative", "positive")
 CONSTRUCTIONS = ("plain", "negation", "contrast")
@@ -93,9 +93,7 @@ class SyntheticSentimentParams:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for key in ("n_train", "n_valid", "n_test"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        split_sizes(self)
         edges = self.distance_edges
         if len(edges) < 2 or edges[0] < 1 or any(b <= a for a, b in zip(edges, edges[1:])):
             raise ConfigError(
@@ -177,7 +175,7 @@ def split_rows(params: SyntheticSentimentParams, split: str, n: int) -> list[str
 
 def write(params: SyntheticSentimentParams, out_dir: Path) -> None:
     """Write ``train.tsv``, ``valid.tsv`` and ``test.tsv``."""
-    for split, n in (("train", params.n_train), ("valid", params.n_valid), ("test", params.n_test)):
+    for split, n in split_sizes(params):
         text = tsv_line(COLUMNS) + "".join(split_rows(params, split, n))
         (out_dir / f"{split}.tsv").write_text(text, encoding="utf-8")
 

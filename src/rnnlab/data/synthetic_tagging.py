@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 from ..errors import ConfigError
 from .conllu_io import TaggedSentence, format_sentence, write_conllu
-from .synthetic import CorpusGenerator, StableRandom
+from .synthetic import CorpusGenerator, StableRandom, split_sizes
 
 # (UPOS tag, word pool) per slot; a pool name ending in "?" is optional (present half the time).
 POOLS = MappingProxyType({
@@ -74,9 +74,7 @@ class SyntheticTaggingParams:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for key in ("n_train", "n_valid", "n_test"):
-            if getattr(self, key) < 1:
-                raise ConfigError(f"parameter {key!r} must be at least 1, got {getattr(self, key)}")
+        split_sizes(self)
         for key in ("ambiguous_rate", "rare_rate"):
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ConfigError(f"parameter {key!r} must be in [0, 1], got {getattr(self, key)}")
@@ -128,7 +126,7 @@ def split_sentences(params: SyntheticTaggingParams, split: str, n: int) -> list[
 
 def write(params: SyntheticTaggingParams, out_dir: Path) -> None:
     """Write ``train.conllu``, ``valid.conllu`` and ``test.conllu``."""
-    for split, n in (("train", params.n_train), ("valid", params.n_valid), ("test", params.n_test)):
+    for split, n in split_sizes(params):
         write_conllu(out_dir / f"{split}.conllu", split_sentences(params, split, n))
 
 
