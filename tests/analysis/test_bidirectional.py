@@ -93,6 +93,8 @@ def test_breakdown_of_trained_classifiers(trained, tmp_path):
             part = rows[rows["factor"] == factor]
             assert part["n"].sum() == 36 and part["correct"].sum() == rows[rows["factor"] == "all"]["correct"].iloc[0]
     pairs = {(c["a"], c["b"]) for c in output.summary["comparisons"]}
+    assert {c["level"] for c in output.summary["comparisons"]} == {0.95}
+    assert {"all", "1–8", "9–24"} <= {c["factor_level"] for c in output.summary["comparisons"]}
     assert pairs == {("bilstm", "lstm"), ("lstm-2layer", "lstm")}
     assert output.summary["statements"][0].startswith("accuracy (%) overall: lstm ")
     write_output(tmp_path / "out", output, "bidirectional")

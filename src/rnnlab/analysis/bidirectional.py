@@ -103,7 +103,8 @@ def _statements(table: pd.DataFrame) -> tuple[list[str], list[dict]]:
         for a, b in _pairs(group["model"].unique()):
             runs = {m: dict(zip(g["seed"], g["accuracy"])) for m, g in group.groupby("model")}
             c = compare(runs[a], runs[b], names=(a, b), metric=f"accuracy (%) {where}")
-            tests.append({"factor": factor, "level": level, **c.__dict__, "decided": c.decided})
+            # "level" is the comparison's confidence level, so the breakdown's level is "factor_level".
+            tests.append({"factor": factor, "factor_level": level, **c.__dict__, "decided": c.decided})
             lines.append("  " + phrase(c, digits=1))
     return lines, tests
 
