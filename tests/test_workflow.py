@@ -89,9 +89,12 @@ def test_analysis_args_carry_the_settings_then_the_models(repo_root: Path):
     plan = _plan(repo_root)
     args = shlex.split(plan.analysis_args("gradients", "synthetic-lm"))
     assert args[args.index("--window") + 1] == "50" and args[args.index("--batch-size") + 1] == "16"
-    assert args[-6:] == [f"results/models/synthetic-lm/{m}/seed{s}" for m in ("rnn", "lstm") for s in (1, 2, 3)]
+    seeds = plan.cfg.seeds
+    models = [f"results/models/synthetic-lm/{m}/seed{s}" for m in ("rnn", "lstm") for s in seeds]
+    assert args[-len(models):] == models
     clipping = shlex.split(plan.analysis_args("clipping", "synthetic-lm"))
-    assert clipping[clipping.index("--seeds") + 1:clipping.index("--seeds") + 4] == ["1", "2", "3"]
+    start = clipping.index("--seeds") + 1
+    assert clipping[start:start + len(seeds)] == [str(s) for s in seeds]
     assert clipping[clipping.index("--corpus") + 1] == "synthetic-lm"
     assert json.loads(clipping[clipping.index("--params-json") + 1]) == {}
     assert "--split" not in shlex.split(plan.analysis_args("bidirectional", "synthetic-sentiment"))
