@@ -141,3 +141,12 @@ def test_a_figure_off_the_paper_widths_is_refused(tmp_path: Path):
     with pytest.raises(ValueError, match="5 in wide"):
         save_figures(tmp_path, [("odd", fig, "x")])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_job_times_figure_goes_to_provenance(tmp_path: Path):
+    bench = tmp_path / "benchmarks" / "train_model" / "c" / "ngram-kn2"
+    bench.mkdir(parents=True)
+    (bench / "seed0.tsv").write_text("s\th:m:s\n4.5\t0:00:04\n")
+    made = make_figures(_metrics(tmp_path), tmp_path / "f", bench_dir=tmp_path / "benchmarks")
+    assert {f["name"]: f["section"] for f in made}["job_times"] == "provenance"
+    assert "job_times" not in [f["name"] for f in make_figures(_metrics(tmp_path), tmp_path / "g")]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .analysis.registry import ANALYSES, analysis_folders, redraw
 from .io import atomic_dir, write_json
+from .job_times import read_job_times
 from .plots import FORMATS, PlotData, figure_specs, save_figures, set_theme
 
 
@@ -30,11 +31,11 @@ def _analysis_figures(tmp: Path, root: Path) -> list[dict]:
 
 
 def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = None,
-                 analysis_dir: Path | None = None) -> list[dict]:
+                 analysis_dir: Path | None = None, bench_dir: Path | None = None) -> list[dict]:
     set_theme()
     curves = pd.read_csv(curves_csv) if curves_csv and Path(curves_csv).exists() else pd.DataFrame(
         columns=["corpus", "model", "seed", "epoch", "metric", "value"])
-    data = PlotData(pd.read_csv(metrics_csv), curves)
+    data = PlotData(pd.read_csv(metrics_csv), curves, read_job_times(bench_dir) if bench_dir else None)
     made = []
     with atomic_dir(out_dir) as tmp:
         for spec in figure_specs():
@@ -49,7 +50,8 @@ def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = Non
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     made = make_figures(Path(args.metrics), Path(args.out), Path(args.curves) if args.curves else None,
-                        Path(args.analysis) if args.analysis else None)
+                        Path(args.analysis) if args.analysis else None,
+                        Path(args.benchmarks) if args.benchmarks else None)
     for f in made:
         print(f"{args.out}/{f['name']}.{{{','.join(FORMATS)}}}")
     return 0
@@ -64,5 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--analysis", default=None,
                    help="Folder of the analyses' tables (results/analysis), optional: their figures are redrawn "
                         "from <folder>/<analysis>/<corpus>/ (significance: <folder>/significance/).")
+    p.add_argument("--benchmarks", default=None,
+                   help="Snakemake's benchmark folder (results/benchmarks), optional: the jobs' wall times are drawn "
+                        "for the report's provenance section.")
     p.add_argument("--out", default="results/figures", help="Output folder.")
     p.set_defaults(func=_cmd_figures)

@@ -22,6 +22,7 @@ import seaborn as sns  # noqa: E402
 from . import style  # noqa: E402
 from .analysis.stats import mean_ci  # noqa: E402
 from .io import write_text  # noqa: E402
+from .job_times import per_item  # noqa: E402
 from .models.registry import model_sort_key  # noqa: E402
 
 FORMATS = ("png", "pdf", "svg")
@@ -31,6 +32,7 @@ FORMATS = ("png", "pdf", "svg")
 class PlotData:
     metrics: pd.DataFrame  # results/metrics.csv
     curves: pd.DataFrame  # results/curves.csv: corpus, model, seed, epoch, metric, value
+    job_times: pd.DataFrame | None = None  # rnnlab.job_times.read_job_times of results/benchmarks
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,28 @@ def draw_ner(d: PlotData) -> plt.Figure | None:
     return fig
 
 
+JOB_TIME_BARS = 24
+
+
+def draw_job_times(d: PlotData) -> plt.Figure | None:
+    """Where the run's time went: each rule and item's wall time summed over its seeds, largest first."""
+    if d.job_times is None or d.job_times.empty:
+        return None
+    items = per_item(d.job_times, JOB_TIME_BARS)
+    items = items.assign(label=[f"{s}: {i} ({n})" if i else f"{s} ({n})"
+                                for s, i, n in zip(items["step"], items["item"], items["jobs"])])
+    steps = list(dict.fromkeys(items["step"]))
+    colors = dict(zip(steps, sns.color_palette(list(style.OKABE_ITO.values()), len(steps))))
+    fig, ax = plt.subplots(figsize=(style.TWO_COLUMN, 1.0 + 0.14 * len(items)))
+    sns.barplot(items, y="label", x="seconds", hue="step", hue_order=steps, palette=colors, dodge=False, ax=ax)
+    total = d.job_times["seconds"].sum()
+    ax.set(ylabel="", xlabel="wall time summed over the item's jobs (s)",
+           title=f"{len(d.job_times)} jobs, {total:.0f} s of job wall time in all")
+    ax.legend(title="rule", loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def figure_specs() -> list[Figure]:
     return [
         Figure("lm_perplexity", "Language-model perplexity",
@@ -212,6 +236,12 @@ def figure_specs() -> list[Figure]:
                "training vocabulary (left); per entity type (right); bars: mean over seeds, whiskers: 95% CI over "
                "seeds (Student's t).",
                draw_ner, section="ner"),
+        Figure("job_times", "Where the run's time went",
+               "Wall time of each rule's jobs on each item (corpus/model, or corpus), summed over seeds, from "
+               "Snakemake's benchmark files; in brackets, the number of jobs. Jobs run in parallel, so the sum "
+               f"exceeds the run's elapsed time; the {JOB_TIME_BARS} largest items are shown and the rest summed "
+               "as 'other'. The figures and report jobs themselves are not included (they run after this is drawn).",
+               draw_job_times, section="provenance"),
     ]
 
 

@@ -26,7 +26,7 @@ rule figures:
         runtime=10,
     shell:
         "rnnlab figures --metrics {input.metrics} --curves {input.curves} --analysis results/analysis"
-        " --out {output} > {log} 2>&1"
+        " --benchmarks results/benchmarks --out {output} > {log} 2>&1"
 
 
 rule report:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
+from ..job_times import per_step, read_job_times
 from ..models.registry import TASKS, model_sort_key
 from ..style import PNG_DPI
 
@@ -143,19 +144,10 @@ def published_table(published: list[dict[str, Any]], metrics: pd.DataFrame) -> T
 
 
 def timing_table(bench_dir: Path) -> Table | None:
-    rows = []
-    for tsv in sorted(Path(bench_dir).rglob("*.tsv")):
-        rule = tsv.relative_to(bench_dir).parts[0].removesuffix(".tsv")
-        try:
-            seconds = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
-        except (KeyError, IndexError, ValueError, pd.errors.ParserError):
-            continue
-        rows.append({"step": rule, "seconds": seconds})
-    if not rows:
+    times = read_job_times(bench_dir)
+    if times.empty:
         return None
-    frame = pd.DataFrame(rows).groupby("step")["seconds"].agg(["count", "sum", "max"]).reset_index()
-    frame.columns = ["step", "jobs", "total s", "slowest job s"]
-    return Table("Wall time per step", frame.round(2), "From Snakemake's benchmark files of this run.", collapsed=True)
+    return Table("Wall time per step", per_step(times), "From Snakemake's benchmark files of this run.", collapsed=True)
 
 
 def figure_views(fig_dir: Path) -> list[FigureView]:

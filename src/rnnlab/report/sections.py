@@ -228,7 +228,8 @@ def provenance(inp: Inputs) -> Section:
         tables.append(ctx.timing)
     return Section("provenance", "8. Provenance",
                    [f"Produced at commit {ctx.provenance['commit']} on {ctx.provenance['devices']} "
-                    f"({ctx.provenance['backends']})."], tables=tables, code=ctx.config_yaml)
+                    f"({ctx.provenance['backends']})."], tables=tables, figures=_figures(inp, "provenance"),
+                   code=ctx.config_yaml)
 
 
 BUILDERS: Mapping[str, Callable[[Inputs], Section]] = {

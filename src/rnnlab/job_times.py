@@ -1,0 +1,56 @@
+"""The jobs' own wall times, read from Snakemake's benchmark files (``results/benchmarks``).
+
+Each rule writes one TSV per job, ``<rule>/<wildcards...>.tsv`` (or ``<rule>.tsv`` for a rule
+without wildcards), whose ``s`` column is the job's wall time in seconds. The report's provenance
+table and its cost figure are both drawn from :func:`read_job_times`, so they agree.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ["step", "item", "seed", "seconds"]
+_SEED = re.compile(r"^seed(\d+)$")
+
+
+def read_job_times(bench_dir: Path) -> pd.DataFrame:
+    """One row per job: its rule (``step``), what it worked on (``item``: the wildcards without the
+    seed, e.g. ``synthetic-lm/lstm``), its seed (-1 where it has none) and its wall time. A file that
+    a killed job left empty or cut short is skipped."""
+    rows = []
+    root = Path(bench_dir)
+    for tsv in sorted(root.rglob("*.tsv")):
+        parts = list(tsv.relative_to(root).with_suffix("").parts)
+        try:
+            seconds = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
+        except (KeyError, IndexError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            continue
+        seed = -1
+        if len(parts) > 1 and (m := _SEED.match(parts[-1])):
+            seed = int(m.group(1))
+            parts.pop()
+        rows.append({"step": parts[0], "item": "/".join(parts[1:]), "seed": seed, "seconds": seconds})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def per_step(times: pd.DataFrame) -> pd.DataFrame:
+    """Jobs, total and slowest wall time per rule."""
+    frame = times.groupby("step")["seconds"].agg(["count", "sum", "max"]).reset_index()
+    frame.columns = ["step", "jobs", "total s", "slowest job s"]
+    return frame.round(2)
+
+
+def per_item(times: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Total wall time of each (rule, item) over its seeds, largest first. The ``top`` largest are kept
+    and the rest summed into one ``other`` row, so a figure of them stays readable."""
+    groups = (times.groupby(["step", "item"])["seconds"].agg(["count", "sum"]).reset_index()
+              .rename(columns={"count": "jobs", "sum": "seconds"}).sort_values("seconds", ascending=False))
+    head, rest = groups.iloc[:top], groups.iloc[top:]
+    if not rest.empty:
+        other = pd.DataFrame([{"step": "other", "item": f"{len(rest)} more items", "jobs": int(rest["jobs"].sum()),
+                               "seconds": float(rest["seconds"].sum())}])
+        head = pd.concat([head, other], ignore_index=True)
+    return head.reset_index(drop=True)
