@@ -156,8 +156,8 @@ def _check_analyses(work: Path) -> None:
     assert {"embedding", "l0", "output"} <= set(layers["group"])
     index = json.loads((work / "results/figures/index.json").read_text())
     sections = {f["name"]: f["section"] for f in index}
-    assert {n: s for n, s in sections.items() if s != "results"} == ANALYSIS_FIGURES
-    assert sections["learning_curves"] == "results"
+    assert {n: s for n, s in sections.items() if s not in ("results", "provenance")} == ANALYSIS_FIGURES
+    assert sections["learning_curves"] == "results" and sections["job_times"] == "provenance"
     for name in ANALYSIS_FIGURES:
         assert all((work / f"results/figures/{name}.{ext}").exists() for ext in ("png", "pdf", "svg", "txt"))
     for analysis in ("gradients", "clipping", "long-distance", "context", "bidirectional"):
