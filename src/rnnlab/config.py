@@ -82,7 +82,7 @@ class AnalysisConfig:
     enabled: bool
     corpora: tuple[str, ...]
     models: tuple[str, ...] | None  # None: every model of the experiment the analysis can read
-    settings: Any  # the analysis' settings dataclass (analysis/settings.py)
+    settings: Any  # the analysis' settings dataclass (beside its record in analysis/registry.py)
 
     def cli_args(self, seeds: tuple[int, ...]) -> list[str]:
         """The settings as ``rnnlab analyze <name>`` options (``params`` as --params-json)."""

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from rnnlab.analysis import cli
-from rnnlab.analysis.registry import ANALYSES
-from rnnlab.analysis.settings import ClippingSettings, GradientSettings, default_of
+from rnnlab.analysis.registry import ANALYSES, ClippingSettings, GradientSettings
+from rnnlab.analysis.settings import default_of
 from rnnlab.errors import ConfigError
 
 SCHEMA = yaml.safe_load(resources.files("rnnlab.schemas").joinpath("config.schema.yaml").read_text())
