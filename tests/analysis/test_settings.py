@@ -3,17 +3,16 @@ the CLI and the config reader agree with it."""
 
 import argparse
 from dataclasses import fields
-from importlib import resources
 
 import pytest
-import yaml
 
 from rnnlab.analysis import cli
 from rnnlab.analysis.registry import ANALYSES, ClippingSettings, GradientSettings
 from rnnlab.analysis.settings import default_of
+from rnnlab.config import load_schema
 from rnnlab.errors import ConfigError
 
-SCHEMA = yaml.safe_load(resources.files("rnnlab.schemas").joinpath("config.schema.yaml").read_text())
+SCHEMA = load_schema()
 SELECTION = {"enabled", "corpora", "models"}  # keys of every analysis entry, not settings
 
 
