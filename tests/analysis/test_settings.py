@@ -5,6 +5,7 @@ import argparse
 from dataclasses import fields
 
 import pytest
+import yaml
 
 from rnnlab.analysis import cli
 from rnnlab.analysis.registry import ANALYSES, ClippingSettings, GradientSettings
@@ -56,3 +57,13 @@ def test_limits_name_the_setting():
         ClippingSettings(lr=float("nan"))
     with pytest.raises(ConfigError, match="setting 'seeds' must be at least 0"):
         ClippingSettings(seeds=(-1,))
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", "paper.yaml"])
+def test_shipped_configs_set_only_settings_that_depart_from_their_default(repo_root, preset):
+    raw = yaml.safe_load((repo_root / "config" / preset).read_text())
+    for name, entry in raw["analysis"].items():
+        defaults = {f.name: default_of(f) for f in fields(ANALYSES[name].settings)}
+        restated = {k: v for k, v in entry.items()
+                    if k in defaults and (tuple(v) if isinstance(v, list) else v) == defaults[k]}
+        assert not restated, f"{preset}: analysis.{name} restates its default(s) {restated}"
