@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from .analysis.registry import ANALYSES
+from .analysis.settings import entry_schema
 from .errors import ConfigError
 
 SCHEMA_RESOURCE = ("rnnlab.schemas", "config.schema.yaml")
@@ -82,7 +83,7 @@ class AnalysisConfig:
     enabled: bool
     corpora: tuple[str, ...]
     models: tuple[str, ...] | None  # None: every model of the experiment the analysis can read
-    settings: Any  # the analysis' settings dataclass (analysis/settings.py)
+    settings: Any  # the analysis' settings dataclass (beside its record in analysis/registry.py)
 
     def cli_args(self, seeds: tuple[int, ...]) -> list[str]:
         """The settings as ``rnnlab analyze <name>`` options (``params`` as --params-json)."""
@@ -148,8 +149,27 @@ class Config:
 
 
 def load_schema() -> dict[str, Any]:
+    """The config schema, with one entry per analysis under ``analysis`` built from its record and settings."""
     text = resources.files(SCHEMA_RESOURCE[0]).joinpath(SCHEMA_RESOURCE[1]).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    schema = yaml.safe_load(text)
+    schema["properties"]["analysis"]["properties"] = {name: entry_schema(a) for name, a in ANALYSES.items()}
+    return schema
+
+
+def fill_defaults(raw: dict[str, Any]) -> None:
+    """Set every default of the schema that ``raw`` leaves out, in place (as Snakemake's ``validate`` does);
+    ``raw`` must be valid (:func:`validate_dict`)."""
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def properties(validator: Any, props: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Any:
+        if isinstance(instance, dict):
+            for key, sub in props.items():
+                if "default" in sub:
+                    instance.setdefault(key, sub["default"])
+        yield from check_properties(validator, props, instance, schema)
+
+    jsonschema.validators.extend(base, {"properties": properties})(load_schema()).validate(raw)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
