@@ -25,7 +25,7 @@ from .conllu_io import TaggedSentence, read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
 from .iob_io import LAYOUTS, OUTSIDE, read_iob2, split_tag, write_iob2
 from .processed import EXTENSIONS, SPLITS
-from .stats import CorpusStats, SplitCounter, SplitStats
+from .stats import CorpusStats, SplitCounter, SplitStats, oov_warning
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
 
@@ -300,17 +300,11 @@ def prepare_corpus(
     return stats
 
 
-# Above this share of out-of-vocabulary tokens a split measures little more than <unk>: an LM
-# scored a low perplexity on an all-<unk> test set.
-OOV_WARNING_RATE = 0.5
-
-
 def _warn_oov(stats: CorpusStats) -> None:
     for split, s in stats.splits.items():
-        if s.oov_rate > OOV_WARNING_RATE:
-            print(f"warning: corpus {stats.corpus}: {s.oov_rate:.1%} of the {split} split's tokens are out of "
-                  f"the vocabulary (above {OOV_WARNING_RATE:.0%}); its scores mostly measure <unk>. Check that "
-                  "the split matches the training data, or lower vocab.min_freq", file=sys.stderr)
+        warning = oov_warning(stats.corpus, split, s.oov_rate)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def raw_files(raw_dir: Path, task: str) -> dict[str, Path]:

@@ -35,6 +35,8 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
     notes = []
     if not diverged.empty:
         notes.append(f"{len(diverged)} run(s) diverged; see 'Diverged runs'.")
+    corpora, oov_notes = c.corpus_table(corpus_dirs)
+    notes += oov_notes
     ctx = c.ReportContext(
         title=report_cfg.get("title", "rnnlab report"),
         preset=str(config.get("preset", "?")),
@@ -43,7 +45,7 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
                     "cpus": str(os.cpu_count()), "devices": ", ".join(devices), "backends": ", ".join(backends),
                     "metrics rows": str(len(metrics))},
         versions=c.package_versions(),
-        corpus_table=c.corpus_table(corpus_dirs),
+        corpus_table=corpora,
         result_tables=c.result_tables(ok),
         published_table=c.published_table(report_cfg.get("published") or [], ok),
         diverged=diverged,
