@@ -4,7 +4,9 @@ import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from rnnlab.errors import RnnlabError
 from rnnlab.figures import make_figures
 from rnnlab.report.render import write_report
 
@@ -99,3 +101,11 @@ def test_a_mostly_out_of_vocabulary_split_is_warned_about(tmp_path: Path):
         assert (f'<p class="warn">{warning}' in unescape(html)) is warned
         assert (f"> {warning}" in md) is warned
         assert "tokens are out of the vocabulary" not in html + md or warned
+
+
+def test_an_output_folder_that_cannot_be_created_gives_one_clear_error(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(RnnlabError, match=r"cannot create output folder .*file\.txt/report/tables: Not a directory"):
+        write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, blocker / "report")

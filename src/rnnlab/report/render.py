@@ -13,7 +13,7 @@ import jinja2
 import pandas as pd
 import yaml
 
-from ..io import write_text
+from ..io import make_dir, write_text
 from . import context as c
 from .analyses import load_analyses
 from .bibliography import RunFacts, write_bibliography
@@ -111,7 +111,7 @@ def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], conf
     """index.html, report.md, claims.csv, claims.tex, tables/*.tex, references.bib and brief.md in ``out_dir``
     (and the scorecard as a DVC metric file at ``claims_metric``); returns the HTML path."""
     ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir)
-    (out_dir / "tables").mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir / "tables")
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
     write_tables(tables, out_dir / "tables")
