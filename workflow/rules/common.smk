@@ -2,6 +2,7 @@
 # any job runs: first by rnnlab (schema + model registry, one message naming each bad key),
 # then by Snakemake against the same schema, which also fills in defaults.
 import json
+import sys
 
 from snakemake.utils import validate
 
@@ -11,6 +12,11 @@ from rnnlab.workflow import Plan
 CFG = from_dict(config, "config")
 validate(config, "../schemas/config.schema.yaml")
 PLAN = Plan(CFG)
+
+# Training jobs still running (those of a Snakemake that was killed) are named here, before
+# Snakemake's lock and incomplete-output checks, which onstart would come after.
+if workflow.is_main_process:
+    PLAN.refuse_while_training(sys.argv)
 
 
 wildcard_constraints:
