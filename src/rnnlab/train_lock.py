@@ -123,8 +123,11 @@ def hold(folder: str | os.PathLike[str]) -> Iterator[None]:
             info = {"pid": os.getpid(), "host": socket.gethostname(),
                     "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
                     "slurm_job": os.environ.get("SLURM_JOB_ID")}
-            os.ftruncate(fd, 0)
-            os.write(fd, json.dumps(info).encode())
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, json.dumps(info).encode())
+            except OSError as exc:
+                raise RnnlabError(f"cannot write {path}: {exc.strerror}; check free space and permissions") from exc
         yield
     finally:
         with contextlib.suppress(OSError):
