@@ -150,6 +150,8 @@ def test_a_trainer_holding_its_folder_is_listed_until_it_is_killed(held, tmp_pat
     [trainer] = train_lock.running_trainers(tmp_path / "checkpoints")
     assert (trainer.folder, trainer.pid, trainer.slurm_job) == (folder, child.pid, "77")
     assert trainer.host == socket.gethostname()
+    Plan.remove_empty_checkpoint_folders(tmp_path / "checkpoints")
+    assert (folder / train_lock.LOCK).exists()  # held: kept with its folder
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert train_lock.running_trainers(tmp_path / "checkpoints") == []

@@ -1,5 +1,5 @@
-"""Faults injected into a real run of the tiny DAG: killed jobs, a killed Snakemake, a second
-Snakemake, a full disk, and a config asking for hardware this machine lacks."""
+"""Faults injected into a real run of the tiny DAG: killed jobs, a killed Snakemake (with or without
+its jobs), a second Snakemake, a full disk, and a config asking for hardware this machine lacks."""
 
 from __future__ import annotations
 
@@ -125,10 +125,40 @@ def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, 
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
-    assert plain.returncode != 0 and "Incomplete files:" in plain.stderr  # the running job's output
-    assert redo.returncode != 0 and LOCK_MESSAGE in redo.stderr
+    # Both are refused at the start, naming the first run's training job, before Snakemake's own checks
+    # (the incomplete output, the lock) would refuse them.
+    for second in (plain, redo):
+        assert second.returncode != 0 and f"training job pid {training.pid} on host" in second.stdout + second.stderr
     assert first.returncode == 0, out[-4000:]
     assert_frame_equal(tiny_dag.metric_table(work), reference_metrics)
+
+
+def test_snakemake_killed_alone_then_restart_names_its_running_job(tmp_path, tiny_dag, reference_metrics):
+    work = tiny_dag.workdir(tmp_path / "work")
+    first = tiny_dag.start(tiny_dag.snakemake("--cores", "2", tiny_dag.metrics), work)
+    try:
+        tiny_dag.wait_for(lambda: mid_epoch_checkpoint(work / tiny_dag.lstm_checkpoint, min_epoch=0),
+                          "the LSTM to be training", first)
+        orphan = training_process(first)
+        orphan.suspend()  # keeps it running, and holding its lock, while the restart looks
+        os.kill(first.pid, signal.SIGKILL)  # Snakemake alone: its job lives on
+        first.communicate(timeout=60)
+        again = tiny_dag.run(tiny_dag.snakemake("--cores", "2", "--rerun-incomplete", tiny_dag.metrics), work,
+                             check=False)
+        orphan.resume()
+        orphan.wait(timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+    said = again.stdout + again.stderr
+    assert again.returncode != 0
+    assert (f"results/checkpoints/synthetic-lm/lstm/seed1: training job pid {orphan.pid} on host" in said
+            and f"kill {orphan.pid}" in said), said
+    assert LOCK_MESSAGE not in said  # named first, before Snakemake's own lock check
+    tiny_dag.run(tiny_dag.snakemake("--unlock"), work)
+    tiny_dag.run(tiny_dag.snakemake("--cores", "2", "--rerun-incomplete", tiny_dag.metrics), work)
+    assert_frame_equal(tiny_dag.metric_table(work), reference_metrics)
+    assert not (work / "results/checkpoints").exists()
 
 
 @contextlib.contextmanager
