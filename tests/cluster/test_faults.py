@@ -10,7 +10,7 @@ import resource
 import signal
 import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 import psutil
@@ -108,23 +108,31 @@ def test_snakemake_killed_mid_dag_then_rerun_redoes_incomplete_outputs(tmp_path,
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
-def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, reference_metrics):
-    work = tiny_dag.workdir(tmp_path / "work")
+@contextlib.contextmanager
+def held_lstm(tiny_dag, work: Path) -> Iterator[tuple[subprocess.Popen, psutil.Process]]:
+    """A run of the tiny DAG and its LSTM job, suspended mid-training; whatever is left of the run's process
+    group is killed on leaving."""
     first = tiny_dag.start(tiny_dag.snakemake("--cores", "2", tiny_dag.metrics), work)
     try:
         tiny_dag.wait_for(lambda: mid_epoch_checkpoint(work / tiny_dag.lstm_checkpoint, min_epoch=0),
-                          "the first run to be training", first)
+                          "the LSTM to be training", first)
         training = training_process(first)
-        training.suspend()  # hold the first run mid-job while the second ones start
+        training.suspend()
+        yield first, training
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+
+
+def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, reference_metrics):
+    work = tiny_dag.workdir(tmp_path / "work")
+    with held_lstm(tiny_dag, work) as (first, training):
         plain = tiny_dag.run(tiny_dag.snakemake("--cores", "1", tiny_dag.metrics), work, check=False)
-        # --rerun-incomplete (as in profiles/slurm) would redo the running job's output: the lock stops it.
+        # --rerun-incomplete (as in profiles/slurm) would redo the running job's output.
         redo = tiny_dag.run(tiny_dag.snakemake("--cores", "1", "--rerun-incomplete", tiny_dag.metrics), work,
                             check=False)
         training.resume()
         out, _ = first.communicate(timeout=600)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
     # Both are refused at the start, naming the first run's training job, before Snakemake's own checks
     # (the incomplete output, the lock) would refuse them.
     for second in (plain, redo):
@@ -135,21 +143,13 @@ def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, 
 
 def test_snakemake_killed_alone_then_restart_names_its_running_job(tmp_path, tiny_dag, reference_metrics):
     work = tiny_dag.workdir(tmp_path / "work")
-    first = tiny_dag.start(tiny_dag.snakemake("--cores", "2", tiny_dag.metrics), work)
-    try:
-        tiny_dag.wait_for(lambda: mid_epoch_checkpoint(work / tiny_dag.lstm_checkpoint, min_epoch=0),
-                          "the LSTM to be training", first)
-        orphan = training_process(first)
-        orphan.suspend()  # keeps it running, and holding its lock, while the restart looks
-        os.kill(first.pid, signal.SIGKILL)  # Snakemake alone: its job lives on
-        first.communicate(timeout=60)
+    with held_lstm(tiny_dag, work) as (first, orphan):
+        os.kill(first.pid, signal.SIGKILL)  # Snakemake alone: its job lives on, holding its lock
+        first.wait(timeout=60)  # (its output pipe stays open in the job)
         again = tiny_dag.run(tiny_dag.snakemake("--cores", "2", "--rerun-incomplete", tiny_dag.metrics), work,
                              check=False)
         orphan.resume()
         orphan.wait(timeout=300)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(first.pid, signal.SIGKILL)
     said = again.stdout + again.stderr
     assert again.returncode != 0
     assert (f"results/checkpoints/synthetic-lm/lstm/seed1: training job pid {orphan.pid} on host" in said
