@@ -58,12 +58,13 @@ class Trainer:
         return f"kill {pid}" + (f" (or scancel {self.slurm_job})" if self.slurm_job else "")
 
 
-def _holder(folder: Path, text: str) -> Trainer:
+def _holder(path: Path) -> Trainer:
+    """Who holds the lock file ``path``, as it says."""
     try:
-        info = json.loads(text)
-        return Trainer(folder, int(info["pid"]), str(info["host"]), str(info["started"]), info.get("slurm_job"))
-    except (ValueError, KeyError, TypeError):  # the holder has not written it yet
-        return Trainer(folder, None, "?", "?", None)
+        info = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return Trainer(path.parent, int(info["pid"]), str(info["host"]), str(info["started"]), info.get("slurm_job"))
+    except (OSError, ValueError, KeyError, TypeError):  # not written yet, or just removed
+        return Trainer(path.parent, None, "?", "?", None)
 
 
 def _try_lock(fd: int, shared: bool = False) -> bool:
@@ -115,7 +116,7 @@ def hold(folder: str | os.PathLike[str]) -> Iterator[None]:
               "training job on this folder would not be stopped", file=sys.stderr)
         fd = -1
     if fd is None:
-        holder = _holder(folder, path.read_text(encoding="utf-8", errors="replace"))
+        holder = _holder(path)
         raise RnnlabError(f"{folder} is in use by {holder.describe()}; wait for it or {holder.kill_hint()}, "
                           "then rerun")
     try:
@@ -148,7 +149,7 @@ def running_trainers(root: str | os.PathLike[str]) -> list[Trainer]:
             continue  # gone meanwhile, or not ours to read
         try:
             if not _try_lock(fd, shared=True):
-                running.append(_holder(path.parent, path.read_text(encoding="utf-8", errors="replace")))
+                running.append(_holder(path))
         except OSError:
             pass  # no flock here: nothing can be told
         finally:
