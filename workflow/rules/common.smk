@@ -3,6 +3,7 @@
 # schema's defaults are filled in (the schema's analysis section is built from the analyses'
 # records, so rnnlab loads it, not Snakemake's validate).
 import json
+import sys
 
 from rnnlab.config import fill_defaults, from_dict
 from rnnlab.workflow import Plan
@@ -10,6 +11,11 @@ from rnnlab.workflow import Plan
 CFG = from_dict(config, "config")
 fill_defaults(config)
 PLAN = Plan(CFG)
+
+# Training jobs still running (those of a Snakemake that was killed) are named here, before
+# Snakemake's lock and incomplete-output checks, which onstart would come after.
+if workflow.is_main_process:
+    PLAN.refuse_while_training(sys.argv)
 
 
 wildcard_constraints:
