@@ -5,6 +5,7 @@ import json
 
 from snakemake.utils import validate
 
+from rnnlab import layout
 from rnnlab.config import from_dict
 from rnnlab.workflow import Plan
 

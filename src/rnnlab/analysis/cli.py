@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from .. import layout
 from ..errors import ConfigError
 from ..io import atomic_dir
 from .common import AnalysisOutput, write_into, write_output
@@ -157,7 +158,7 @@ def _clipping_args(p: argparse.ArgumentParser) -> None:
 
 
 def _significance_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table (rnnlab collect).")
+    p.add_argument("--metrics", default=layout.METRICS_CSV, help="Tidy metrics table (rnnlab collect).")
     _out(p)
 
 
