@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.batching import Vocab, encode_classification_split
+from ..data.batching import encode_classification_split
+from ..data.vocab import Vocab
 from ..data.processed import available_splits, read_classification_split
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
@@ -162,7 +163,7 @@ def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
                   device: torch.device, headline_factor: str | None = None) -> AnalysisOutput:
     chosen = split or (available_splits(corpus_dir, "classification", ("test", "valid")) or ("test",))[0]
     raw = read_classification_split(corpus_dir, chosen)
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     data = encode_classification_split(corpus_dir, chosen, vocab)
     factors = {**raw.extra, LENGTH: length_buckets([len(s) for s in raw.sentences], buckets)}
     frames = []

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import Vocab
+from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..models.neural import load_trained
 from ..ngram import ArpaModel

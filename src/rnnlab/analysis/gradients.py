@@ -26,7 +26,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import Vocab, batchify, encode_lm_split
+from ..data.batching import batchify, encode_lm_split
+from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..models.neural import SPECS, load_trained
@@ -257,7 +258,7 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
 
 def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: GradientSettings,
               device: torch.device) -> AnalysisOutput:
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     windows = measurement_windows(encode_lm_split(corpus_dir, settings.split, vocab), settings)
     runs = [run_id(d) for d in model_dirs]
     distance_rows, param_rows, slope_rows = [], [], []

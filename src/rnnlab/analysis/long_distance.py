@@ -25,9 +25,10 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import EOS, PAD, Vocab, eval_columns, window_contexts
+from ..data.batching import eval_columns, window_contexts
 from ..data.corpus_io import Probe, read_probes
 from ..data.processed import read_lm_split
+from ..data.vocab import EOS, PAD, Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..ngram import ArpaModel
@@ -57,11 +58,10 @@ class Text:
 
     @classmethod
     def load(cls, corpus_dir: Path, split: str) -> "Text":
-        vocab = Vocab.load(corpus_dir)
+        vocab = Vocab.for_corpus(corpus_dir)
         lines = read_lm_split(corpus_dir, split)
-        ids = [i for line in lines for i in (*vocab.encode(line), vocab.eos)]
         offsets = np.concatenate([[0], np.cumsum([len(line) + 1 for line in lines])[:-1]]).astype(np.int64)
-        return cls(lines, vocab, torch.tensor(ids, dtype=torch.long), offsets)
+        return cls(lines, vocab, torch.from_numpy(vocab.encode_stream(lines)), offsets)
 
     def index(self, line: int, position: int) -> int:
         return int(self.offsets[line] + position)

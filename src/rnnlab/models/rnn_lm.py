@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import Vocab, batchify, eval_columns, get_bptt_batch, num_bptt_batches
+from ..data.batching import batchify, eval_columns, get_bptt_batch, num_bptt_batches
+from ..data.vocab import Vocab
 from ..errors import ConfigError
 from .cells import CELLS, ForgetGate, State, forget_bias_of
 from .params import require_dropout, require_positive

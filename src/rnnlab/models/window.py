@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import Vocab, epoch_permutation, window_contexts
+from ..data.batching import epoch_permutation, window_contexts
+from ..data.vocab import Vocab
 from .params import require_dropout, require_positive
 from .rnn_lm import lm_scores
 
