@@ -26,7 +26,7 @@ from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
-from ..models.registry import model_sort_key
+from ..models.registry import family_of, model_sort_key
 from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput, model_meta, run_id
@@ -88,7 +88,7 @@ def _pairs(models: Sequence[str]) -> list[tuple[str, str]]:
     """The lecture's comparisons among the models present, and each variant against its base model."""
     present = set(models)
     pairs = [(a, b) for a, b in PAIRS if a in present and b in present]
-    pairs += [(m, m.split("-")[0]) for m in _model_order(models) if "-" in m and m.split("-")[0] in present]
+    pairs += [(m, family_of(m)) for m in _model_order(models) if "-" in m and family_of(m) in present]
     return pairs
 
 

@@ -31,6 +31,7 @@ from ..data.processed import read_lm_split
 from ..data.vocab import EOS, PAD, Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
+from ..models.registry import family_of, get_model, model_sort_key
 from ..ngram import ArpaModel
 from .. import style
 from ..plots import set_theme
@@ -179,7 +180,7 @@ class NgramScorer:
 
 def _neural(run: RunId, text: Text, device: torch.device) -> Scorer:
     meta, model, train_cfg = load_lm(run, len(text.vocab), device, "long-distance")
-    if meta["family"] == "window":
+    if get_model(meta["name"]).fixed_window:
         return WindowScorer(model, text, device)
     return RecurrentScorer(model, text, train_cfg.eval_batch_size, device)
 
@@ -198,7 +199,7 @@ SCORERS: Mapping[str, Callable[[RunId, Text, torch.device], Scorer]] = MappingPr
 
 
 def load_scorer(run: RunId, text: Text, device: torch.device) -> Scorer:
-    family = run.model.split("-")[0]
+    family = family_of(run.model)
     if family not in SCORERS:
         raise RnnlabError(f"{run.path}: model {run.model!r} is not a language model this analysis reads "
                           f"(families: {', '.join(SCORERS)})")
@@ -256,14 +257,9 @@ def _summarise_probes(rows: pd.DataFrame) -> pd.DataFrame:
         probes=("correct", "size")).reset_index()
 
 
-def _model_order(models: Sequence[str]) -> list[str]:
-    families = list(SCORERS)
-    return sorted(models, key=lambda m: (families.index(m.split("-")[0]) if m.split("-")[0] in families else 99, m))
-
-
 def _per_model(table: pd.DataFrame, key: str, column: str, levels: Sequence[Any]) -> Iterator[tuple[str, list[MeanCI]]]:
     """Per model: the mean of ``column`` over seeds, with its 95% CI, at each level of ``key``."""
-    for model in _model_order(table["model"].unique()):
+    for model in sorted(table["model"].unique(), key=model_sort_key):
         group = table[table["model"] == model]
         yield model, [mean_ci(group[group[key] == level][column].tolist()) for level in levels]
 

@@ -119,6 +119,7 @@ class Spec:
     objective: Callable[[nn.Module, TrainConfig, Data, torch.device, int], Any]
     score: Callable[[nn.Module, Data, str, TrainConfig, torch.device], dict[str, float]]
     metric_names: tuple[str, ...]
+    fixed_window: bool = False  # see ModelEntry.fixed_window
 
 
 LM_METRICS = ("perplexity", "cross_entropy")
@@ -179,7 +180,7 @@ SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
         lambda cfg, vocab_size, _labels, _backend: WindowLM(vocab_size, cfg),
         lambda model, tc, data, device, seed: WindowObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, device, seed),
-        score_window, LM_METRICS,
+        score_window, LM_METRICS, fixed_window=True,
     ),
     ("rnn", "lm"): _rnn_lm_spec("rnn", RNNLMConfig, "Elman RNN LM (tanh), truncated BPTT, optional tied embeddings"),
     ("lstm", "lm"): _rnn_lm_spec("lstm", LSTMLMConfig,
@@ -368,6 +369,7 @@ def entries() -> list[ModelEntry]:
             train=lambda req, n=name: train_model(n, req),
             evaluate=lambda req, n=name: evaluate_model(n, req),
             description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(name, {})),
+            fixed_window=any(s.fixed_window for s in specs),
             check=lambda task, params, device, backend, n=name: check_request(n, task, params, device, backend),
         ))
     return out
