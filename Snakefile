@@ -23,10 +23,10 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/metrics.csv",
-        "results/metrics.json",
-        "results/report/index.html",
-        "results/report/report.md",
+        layout.METRICS_CSV,
+        layout.METRICS_JSON,
+        layout.REPORT_HTML,
+        layout.REPORT_MD,
         PLAN.analysis_dirs(),
 
 

@@ -18,7 +18,7 @@ from rnnlab import checkpoint
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.models import neural
 from rnnlab.models.registry import TrainRequest
-from rnnlab.train import CHECKPOINT, TrainConfig, parameter_group
+from rnnlab.train import CHECKPOINT, GradGroups, TrainConfig, parameter_group_of
 
 REPO = Path(__file__).resolve().parents[1]
 TIMING = {"seconds", "tokens_per_s"}
@@ -278,14 +278,56 @@ def test_per_layer_gradient_norms_add_up_to_the_global_norm(lm_corpus, tmp_path)
     assert np.sqrt(sum(v ** 2 for v in groups.values())) == pytest.approx(total, rel=1e-5)
 
 
-@pytest.mark.parametrize("name,group", [
-    ("encoder.weight", "embedding"), ("embed.weight", "embedding"), ("decoder.bias", "output"),
-    ("out.weight", "output"), ("rnn.weight_hh_l1", "l1"), ("rnn.weight_hh_l0_reverse", "l0_reverse"),
-    ("forward_layers.1.weight_ih_l0", "l1"), ("reverse_layers.0.bias_hh_l0", "l0_reverse"),
-    ("hidden.weight", "hidden"),
+def _grouped_models() -> dict[str, torch.nn.Module]:
+    from rnnlab.models.classifier import ClassifierConfig, RNNClassifier
+    from rnnlab.models.rnn_lm import RNNLM, RNNLMConfig
+    from rnnlab.models.tagger import CRFTagger, CRFTaggerConfig
+    from rnnlab.models.window import WindowConfig, WindowLM
+
+    return {
+        "lm": RNNLM("lstm", 20, RNNLMConfig(emb=4, hidden=4, layers=2), "torch"),
+        "tied": RNNLM("rnn", 20, RNNLMConfig(emb=4, hidden=4, layers=1, tie=True), "torch"),
+        "bi": RNNClassifier("lstm", True, 20, 2, ClassifierConfig(emb=4, hidden=4, layers=2), "torch"),
+        "crf": CRFTagger("lstm", True, 20, ("O", "B-X", "I-X"), CRFTaggerConfig(emb=4, hidden=4), "torch"),
+        "window": WindowLM(20, WindowConfig(emb=4, hidden=4, window=2)),
+    }
+
+
+@pytest.mark.parametrize("model,name,group", [
+    ("lm", "encoder.weight", "embedding"), ("bi", "embed.weight", "embedding"), ("lm", "decoder.bias", "output"),
+    ("crf", "out.weight", "output"), ("lm", "rnn.weight_hh_l1", "l1"), ("tied", "rnn.bias_ih_l0", "l0"),
+    ("bi", "forward_layers.1.weight_ih_l0", "l1"), ("bi", "reverse_layers.0.bias_hh_l0", "l0_reverse"),
+    ("window", "hidden.weight", "hidden"), ("crf", "crf.transitions", "crf"),
 ])
-def test_parameter_groups(name, group):
-    assert parameter_group(name) == group
+def test_parameter_groups(model, name, group):
+    assert parameter_group_of(_grouped_models()[model])[name] == group
+
+
+def test_each_model_names_its_groups_in_parameter_order():
+    models = _grouped_models()
+    assert {k: GradGroups.of(m).names for k, m in models.items()} == {
+        "lm": ["embedding", "l0", "l1", "output"], "tied": ["embedding", "l0", "output"],
+        "bi": ["embedding", "l0", "l1", "l0_reverse", "l1_reverse", "output"],
+        "crf": ["embedding", "l0", "l0_reverse", "output", "crf"], "window": ["embedding", "hidden", "output"]}
+    tied = models["tied"]
+    assert tied.decoder.weight is tied.encoder.weight and "decoder.weight" not in parameter_group_of(tied)
+
+
+def test_a_bidirectional_recurrent_module_has_a_group_per_layer_and_direction():
+    from rnnlab.models.cells import layer_groups
+
+    lstm = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    groups = layer_groups(lstm)
+    assert list(groups) == ["l0", "l0_reverse", "l1", "l1_reverse"]
+    assert any(p is lstm.weight_hh_l0_reverse for p in groups["l0_reverse"])
+    assert sum(len(ps) for ps in groups.values()) == len(list(lstm.parameters()))
+
+
+def test_a_parameter_left_out_of_the_groups_is_named():
+    model = _grouped_models()["window"]
+    model.parameter_groups = lambda: {"embedding": list(model.embed.parameters())}
+    with pytest.raises(ValueError, match="leaves out hidden.weight, hidden.bias, out.weight, out.bias"):
+        parameter_group_of(model)
 
 
 def test_bilstm_classifier_records_reverse_layers(tmp_path):

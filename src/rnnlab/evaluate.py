@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from . import layout
 from .errors import RnnlabError
 from .io import atomic_dir, atomic_path, write_json
 from .metrics import TIDY_COLUMNS, headline_split
@@ -76,8 +76,6 @@ def plot_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
-# results/models/<corpus>/<model>/seed<seed>: the layout the workflow trains into.
-MODEL_DIR = re.compile(r"(?P<corpus>[^/]+)/(?P<model>[^/]+)/seed(?P<seed>\d+)/?$")
 CURVE_COLUMNS = ("corpus", "model", "seed", "epoch", "metric", "value")
 
 
@@ -85,16 +83,14 @@ def learning_curves(model_dirs: list[Path]) -> pd.DataFrame:
     """Per-epoch history of every neural run, long format: corpus, model, seed, epoch, metric, value."""
     frames = []
     for d in model_dirs:
-        match = MODEL_DIR.search(Path(d).as_posix())
-        history = Path(d) / "history.csv"
-        if match is None:
-            raise RnnlabError(f"{d} is not a <corpus>/<model>/seed<N> model folder")
+        run = layout.parse_run_dir(d)
+        history = run.path / "history.csv"
         if not history.exists():
             continue
         h = pd.read_csv(history)
         metrics = [c for c in h.columns if c.startswith(("train_", "valid_"))]
         long = h.melt(id_vars=["epoch"], value_vars=metrics, var_name="metric", value_name="value")
-        frames.append(long.assign(corpus=match["corpus"], model=match["model"], seed=int(match["seed"])))
+        frames.append(long.assign(corpus=run.corpus, model=run.model, seed=run.seed))
     if not frames:
         return pd.DataFrame(columns=list(CURVE_COLUMNS))
     return pd.concat(frames, ignore_index=True)[list(CURVE_COLUMNS)]
@@ -147,16 +143,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Recurrent backend (default: the one training recorded, if it runs on --device).")
     p.add_argument("--out", required=True, help="CSV file for the rows.")
     p.set_defaults(func=_cmd_evaluate)
-    c = sub.add_parser("collect", help="Concatenate per-model rows into results/metrics.csv (+ JSON headline).",
+    c = sub.add_parser("collect", help=f"Concatenate per-model rows into {layout.METRICS_CSV} (+ JSON headline).",
                        description="Concatenate per-model metric CSVs into one tidy table.")
     c.add_argument("inputs", nargs="+", help="Per-model CSV files.")
-    c.add_argument("--out", required=True, help="Tidy table to write, e.g. results/metrics.csv.")
-    c.add_argument("--timings", help="Training times per model to write, e.g. results/timings.csv.")
-    c.add_argument("--json", help="Headline metrics JSON for DVC, e.g. results/metrics.json.")
+    c.add_argument("--out", required=True, help=f"Tidy table to write, e.g. {layout.METRICS_CSV}.")
+    c.add_argument("--timings", help=f"Training times per model to write, e.g. {layout.TIMINGS_CSV}.")
+    c.add_argument("--json", help=f"Headline metrics JSON for DVC, e.g. {layout.METRICS_JSON}.")
     c.add_argument("--plots-dir", help="Folder for per-metric CSVs that `dvc plots show` draws.")
     c.set_defaults(func=_cmd_collect)
     k = sub.add_parser("curves", help="Gather the per-epoch histories of trained models into one CSV.",
-                       description="Gather history.csv of each model folder (results/models/<corpus>/<model>/seed<N>).")
+                       description="Gather history.csv of each model folder "
+                                   f"({layout.model_dir('<corpus>', '<model>', '<N>')}).")
     k.add_argument("model_dirs", nargs="*", help="Model folders written by `rnnlab train`.")
-    k.add_argument("--out", required=True, help="CSV to write, e.g. results/curves.csv.")
+    k.add_argument("--out", required=True, help=f"CSV to write, e.g. {layout.CURVES_CSV}.")
     k.set_defaults(func=_cmd_curves)

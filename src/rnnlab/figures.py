@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import layout
 from .analysis.registry import ANALYSES, analysis_folders, redraw
 from .io import atomic_dir, write_json
 from .job_times import read_job_times
@@ -62,13 +63,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("figures", help="Draw every figure from the cached results (no retraining).",
                        description="Draw the comparison figures (PNG, PDF, SVG + caption) from the tidy metrics table, "
                                    "and the analysis figures from the tables under --analysis.")
-    p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table.")
-    p.add_argument("--curves", default=None, help="Learning curves (results/curves.csv), optional.")
+    p.add_argument("--metrics", default=layout.METRICS_CSV, help="Tidy metrics table.")
+    p.add_argument("--curves", default=None, help=f"Learning curves ({layout.CURVES_CSV}), optional.")
     p.add_argument("--analysis", default=None,
-                   help="Folder of the analyses' tables (results/analysis), optional: their figures are redrawn "
+                   help=f"Folder of the analyses' tables ({layout.ANALYSIS}), optional: their figures are redrawn "
                         "from <folder>/<analysis>/<corpus>/ (significance: <folder>/significance/).")
     p.add_argument("--benchmarks", default=None,
-                   help="Snakemake's benchmark folder (results/benchmarks), optional: the jobs' wall times are drawn "
+                   help=f"Snakemake's benchmark folder ({layout.BENCHMARKS}), optional: the jobs' wall times are drawn "
                         "for the report's provenance section.")
-    p.add_argument("--out", default="results/figures", help="Output folder.")
+    p.add_argument("--out", default=layout.FIGURES, help="Output folder.")
     p.set_defaults(func=_cmd_figures)

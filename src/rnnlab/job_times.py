@@ -7,13 +7,13 @@ table and its cost figure are both drawn from :func:`read_job_times`, so they ag
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from .layout import match_run
+
 COLUMNS = ["step", "item", "seed", "seconds"]
-_SEED = re.compile(r"^seed(\d+)$")
 
 
 def read_job_times(bench_dir: Path) -> pd.DataFrame:
@@ -28,11 +28,10 @@ def read_job_times(bench_dir: Path) -> pd.DataFrame:
             seconds = float(pd.read_csv(tsv, sep="\t")["s"].iloc[0])
         except (KeyError, IndexError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
             continue
-        seed = -1
-        if len(parts) > 1 and (m := _SEED.match(parts[-1])):
-            seed = int(m.group(1))
-            parts.pop()
-        rows.append({"step": parts[0], "item": "/".join(parts[1:]), "seed": seed, "seconds": seconds})
+        step, item, seed = parts[0], "/".join(parts[1:]), -1
+        if (run := match_run(item)) is not None:  # a job of one run: <rule>/<corpus>/<model>/seed<n>
+            item, seed = f"{run.corpus}/{run.model}", run.seed
+        rows.append({"step": step, "item": item, "seed": seed, "seconds": seconds})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

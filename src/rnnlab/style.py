@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 from matplotlib.colors import to_hex, to_rgb
 
-from .models.registry import FAMILIES, model_sort_key
+from .models.registry import FAMILIES, family_of, model_sort_key
 
 ONE_COLUMN = 3.5  # inches
 TWO_COLUMN = 7.0
@@ -46,10 +46,6 @@ RC: Mapping[str, object] = MappingProxyType({
 })
 
 
-def family(model: str) -> str:
-    return model.split("-")[0]
-
-
 def _shade(color: str, t: float) -> str:
     """``color`` mixed towards white (t < 0) or black (t > 0) by |t|."""
     rgb = to_rgb(color)
@@ -62,8 +58,8 @@ def palette(models: Iterable[str]) -> dict[str, str]:
     models here (n-gram orders, variants), in the lecture's order."""
     ordered = sorted(set(models), key=model_sort_key)
     out = {}
-    for fam in dict.fromkeys(family(m) for m in ordered):
-        members = [m for m in ordered if family(m) == fam]
+    for fam in dict.fromkeys(family_of(m) for m in ordered):
+        members = [m for m in ordered if family_of(m) == fam]
         base = FAMILY_COLORS.get(fam, OTHER_COLOR)
         steps = len(members) - 1
         for i, m in enumerate(members):
@@ -72,7 +68,7 @@ def palette(models: Iterable[str]) -> dict[str, str]:
 
 
 def marker(model: str) -> str:
-    return FAMILY_MARKERS.get(family(model), OTHER_MARKER)
+    return FAMILY_MARKERS.get(family_of(model), OTHER_MARKER)
 
 
 def markers(models: Iterable[str]) -> dict[str, str]:

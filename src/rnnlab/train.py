@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -92,7 +91,7 @@ class TrainConfig:
 class Objective(Protocol):
     """What a model family provides to the loop."""
 
-    model: nn.Module
+    model: nn.Module  # with parameter_groups() -> {group: [parameter, ...]}, for the per-group gradient norms
 
     def num_batches(self) -> int: ...
 
@@ -211,25 +210,21 @@ def _clone_weights(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-# Parameter name -> group: the first pattern that matches names the group.
-GROUP_RULES: tuple[tuple[str, str], ...] = (
-    (r"(?:encoder|embed)\..*", "embedding"),
-    (r"(?:decoder|out)\..*", "output"),
-    (r"forward_layers\.(\d+)\..*", r"l\1"),
-    (r"reverse_layers\.(\d+)\..*", r"l\1_reverse"),
-    (r".*_l(\d+)(_reverse)?", r"l\1\2"),
-    (r"([^.]+)\..*", r"\1"),
-)
 GROUP_PREFIX = "grad_norm."
 
 
-def parameter_group(name: str) -> str:
-    """The group of a parameter: embedding, l<k> (recurrent layer k), l<k>_reverse, output, or its module."""
-    for pattern, group in GROUP_RULES:
-        match = re.fullmatch(pattern, name)
-        if match is not None:
-            return match.expand(group)
-    return name
+def parameter_group_of(model: nn.Module) -> dict[str, str]:
+    """Parameter name -> the group the model's ``parameter_groups()`` puts it in (embedding, l<k>,
+    l<k>_reverse, output, ...); a parameter in two groups (a tied weight) belongs to the first."""
+    group_of: dict[int, str] = {}
+    for group, params in model.parameter_groups().items():
+        for p in params:
+            group_of.setdefault(id(p), group)
+    named = {name: group_of.get(id(p)) for name, p in model.named_parameters()}
+    missing = [name for name, group in named.items() if group is None]
+    if missing:
+        raise ValueError(f"{type(model).__name__}.parameter_groups() leaves out {', '.join(missing)}")
+    return named
 
 
 @dataclass(frozen=True)
@@ -241,7 +236,8 @@ class GradGroups:
 
     @classmethod
     def of(cls, model: nn.Module) -> "GradGroups":
-        groups = [parameter_group(n) for n, p in model.named_parameters() if p.requires_grad]
+        group_of = parameter_group_of(model)
+        groups = [group_of[n] for n, p in model.named_parameters() if p.requires_grad]
         names = list(dict.fromkeys(groups))
         device = next((p.device for p in model.parameters()), torch.device("cpu"))
         return cls(names, torch.tensor([names.index(g) for g in groups], dtype=torch.long, device=device))
@@ -269,7 +265,8 @@ def fit(objective: Objective, cfg: TrainConfig, out_dir: Path, *, fingerprint: s
     resumed. Returns the status written to ``status.json`` (``completed`` or ``diverged``).
     """
     path = Path(checkpoint_dir if checkpoint_dir is not None else out_dir) / CHECKPOINT
-    with deterministic_torch(threads):
+    # The lock comes first: a second trainer of the same run is refused before it touches anything.
+    with train_lock.hold(path.parent), deterministic_torch(threads):  # hold() removes the folder once it is empty
         return _Run(objective, cfg, Path(out_dir), path, fingerprint, model_meta, status_extra).run()
 
 
@@ -294,8 +291,7 @@ class _Run:
         make_dir(self.out_dir)
         (self.out_dir / "status.json").unlink(missing_ok=True)
         try:
-            with train_lock.hold(self.checkpoint_path.parent):  # also removes the folder once it is empty
-                return self._run()
+            return self._run()
         except KeyboardInterrupt:
             print(self._interrupted_message(), file=sys.stderr)
             raise

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import train_lock
+from . import layout, train_lock
 from .analysis.registry import ANALYSES
 from .config import AnalysisConfig, Config, CorpusConfig
 
@@ -55,7 +55,7 @@ class Plan:
         c = self.corpus(corpus)
         if c.source == "local":
             return [c.files[s] for s in ("train", "valid", "test") if s in c.files]
-        return [f"data/raw/{corpus}"]
+        return [layout.raw_dir(corpus)]
 
     def tokenizer_of(self, corpus: str) -> str:
         c = self.corpus(corpus)
@@ -83,11 +83,11 @@ class Plan:
                 if split in c.files:
                     args += [f"--{split}", c.files[split]]
         else:
-            args += ["--raw", f"data/raw/{corpus}"]
+            args += ["--raw", layout.raw_dir(corpus)]
         return " ".join(shlex.quote(a) for a in args)
 
     @staticmethod
-    def remove_empty_checkpoint_folders(root: str | Path = "results/checkpoints") -> None:
+    def remove_empty_checkpoint_folders(root: str | Path = layout.CHECKPOINTS) -> None:
         """Remove the folders under ``root`` (and ``root``) that hold no checkpoint, deepest first."""
         root = Path(root)
         if not root.is_dir():
@@ -100,7 +100,7 @@ class Plan:
             root.rmdir()
 
     @staticmethod
-    def refuse_while_training(argv: list[str], root: str | Path = "results/checkpoints") -> None:
+    def refuse_while_training(argv: list[str], root: str | Path = layout.CHECKPOINTS) -> None:
         """At Snakemake's start: name the training jobs still running under ``root`` and refuse to start."""
         train_lock.refuse_while_training(root, argv)
 
@@ -109,17 +109,16 @@ class Plan:
         return f"--backend {shlex.quote(self.cfg.backend)}" if self.cfg.backend else ""
 
     def processed_dirs(self) -> list[str]:
-        return [f"data/processed/{c}" for c in self.used_corpora()]
+        return [layout.processed_dir(c) for c in self.used_corpora()]
 
     def curve_dirs(self) -> list[str]:
         """Model folders of the runs that have a per-epoch history (every non-count model)."""
         from .models.registry import get_model
 
-        return [f"results/models/{j.corpus}/{j.model}/seed{j.seed}" for j in self.cfg.jobs()
-                if get_model(j.model).trains]
+        return [layout.model_dir(j.corpus, j.model, j.seed) for j in self.cfg.jobs() if get_model(j.model).trains]
 
     def metric_files(self) -> list[str]:
-        return [f"results/metrics/{j.corpus}/{j.model}/seed{j.seed}.csv" for j in self.cfg.jobs()]
+        return [layout.metrics_file(j.corpus, j.model, j.seed) for j in self.cfg.jobs()]
 
     def analysis(self, name: str) -> AnalysisConfig | None:
         """The enabled analysis ``name`` (None when it is left out or switched off)."""
@@ -149,9 +148,9 @@ class Plan:
             if entry is None:
                 continue
             if spec.task is None:
-                dirs.append(f"results/analysis/{name}")
+                dirs.append(layout.analysis_dir(name))
             else:
-                dirs += [f"results/analysis/{name}/{corpus}" for corpus in entry.corpora]
+                dirs += [layout.analysis_dir(name, corpus) for corpus in entry.corpora]
         return dirs
 
     def analysis_models(self, name: str, corpus: str) -> list[str]:
@@ -162,17 +161,17 @@ class Plan:
         if entry is None or not ANALYSES[name].families:
             return []
         chosen = set(entry.models or ())
-        return [f"results/models/{j.corpus}/{j.model}/seed{j.seed}" for j in self.cfg.jobs()
+        return [layout.model_dir(j.corpus, j.model, j.seed) for j in self.cfg.jobs()
                 if j.corpus == corpus and j.model in chosen and get_model(j.model).family in ANALYSES[name].families]
 
     def analysis_inputs(self, name: str, corpus: str) -> dict[str, str | list[str]]:
         """Named inputs of the rule of analysis ``name`` on ``corpus``: the processed corpus and the models."""
         if ANALYSES[name].task is None:
-            return {"metrics": "results/metrics.csv"}
+            return {"metrics": layout.METRICS_CSV}
         if not re.fullmatch(self.analysis_pattern(name), corpus):
-            raise ValueError(f"results/analysis/{name}/{corpus}: the {name} analysis is not configured for "
+            raise ValueError(f"{layout.analysis_dir(name, corpus)}: the {name} analysis is not configured for "
                              f"corpus {corpus!r}; list it under analysis.{name}.corpora in the config")
-        return {"corpus": f"data/processed/{corpus}", "models": self.analysis_models(name, corpus)}
+        return {"corpus": layout.processed_dir(corpus), "models": self.analysis_models(name, corpus)}
 
     @staticmethod
     def figure_section(name: str) -> str:

@@ -4,7 +4,8 @@ import torch
 
 from rnnlab.analysis.context_perturb import PERTURBATIONS, perturbed, train_unigram
 from rnnlab.analysis.context_scorers import NgramContextScorer, RecurrentContextScorer, WindowContextScorer
-from rnnlab.data.batching import Vocab, encode_lm_split
+from rnnlab.data.batching import encode_lm_split
+from rnnlab.data.vocab import Vocab
 from rnnlab.data.prepare import prepare_corpus, raw_files
 from rnnlab.data.processed import read_lm_split, split_path
 from rnnlab.data.synthetic import generate
@@ -24,7 +25,7 @@ def corpus(tmp_path_factory):
                                                               "filler_vocab_size": 20})
     prepare_corpus(raw_files(root / "raw", "lm"), "lm", root / "corpus", "whitespace")
     corpus = root / "corpus"
-    vocab = Vocab.load(corpus)
+    vocab = Vocab.for_corpus(corpus)
     return corpus, vocab, encode_lm_split(corpus, "test", vocab).numpy(), train_unigram(corpus, vocab)
 
 

@@ -7,7 +7,6 @@ import torch
 
 from rnnlab.data.batching import (
     POOL_BATCHES,
-    Vocab,
     batchify,
     encode_classification_split,
     encode_lm_split,
@@ -19,6 +18,7 @@ from rnnlab.data.batching import (
     pad_batch,
     window_contexts,
 )
+from rnnlab.data.vocab import Vocab
 from rnnlab.errors import CorpusError
 
 ITOS = ["<pad>", "<unk>", "<eos>", "the", "cat", "sat", "dog"]
@@ -37,7 +37,7 @@ def write_corpus(root: Path, lm_text: str = "", tsv: str = "", labels: tuple[str
 
 def test_encode_lm_split_adds_one_eos_per_line_and_skips_blank_lines(tmp_path):
     root = write_corpus(tmp_path, lm_text="the cat sat\n\nthe bird\n")
-    ids = encode_lm_split(root, "train", Vocab.load(root))
+    ids = encode_lm_split(root, "train", Vocab.for_corpus(root))
     # "bird" is not in the vocabulary -> <unk>; the blank line adds nothing.
     assert ids.tolist() == [3, 4, 5, 2, 3, 1, 2]
 
@@ -45,7 +45,7 @@ def test_encode_lm_split_adds_one_eos_per_line_and_skips_blank_lines(tmp_path):
 def test_vocab_requires_specials_in_order(tmp_path):
     (tmp_path / "vocab.json").write_text(json.dumps({"itos": ["<unk>", "<pad>", "<eos>", "a"]}))
     with pytest.raises(CorpusError, match="vocab.json.*entry 0.*<pad>"):
-        Vocab.load(tmp_path)
+        Vocab.for_corpus(tmp_path)
 
 
 def test_batchify_cuts_columns_and_drops_the_tail():
@@ -107,7 +107,7 @@ def test_epoch_permutation_depends_only_on_seed_and_epoch():
 
 def test_encode_classification_split_and_padding(tmp_path):
     root = write_corpus(tmp_path, tsv="sentence\tlabel\tsource\nthe cat\tpos\tx\nthe dog sat\tneg\ty\n")
-    data = encode_classification_split(root, "train", Vocab.load(root))
+    data = encode_classification_split(root, "train", Vocab.for_corpus(root))
     assert [s.tolist() for s in data.sentences] == [[3, 4], [3, 6, 5]]
     assert data.labels.tolist() == [1, 0]
     assert data.gold_names == ["pos", "neg"]
@@ -120,13 +120,13 @@ def test_encode_classification_split_and_padding(tmp_path):
 def test_unknown_label_names_file_and_line(tmp_path):
     root = write_corpus(tmp_path, tsv="sentence\tlabel\nthe cat\tpos\nthe dog\tmaybe\n")
     with pytest.raises(CorpusError, match=r"train\.tsv:3: label 'maybe'"):
-        encode_classification_split(root, "train", Vocab.load(root))
+        encode_classification_split(root, "train", Vocab.for_corpus(root))
 
 
 def test_empty_sentence_is_an_error(tmp_path):
     root = write_corpus(tmp_path, tsv="sentence\tlabel\n\tpos\n")
     with pytest.raises(CorpusError, match=r"train\.tsv:2: empty sentence"):
-        encode_classification_split(root, "train", Vocab.load(root))
+        encode_classification_split(root, "train", Vocab.for_corpus(root))
 
 
 def test_length_grouped_batches_cover_every_sentence_once_with_little_padding():

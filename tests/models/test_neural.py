@@ -46,6 +46,15 @@ def test_entries_and_refusals():
     assert "cannot be a language model" in entries["bilstm"].refused["lm"]
     assert entries["bilstm-crf"].family == "bilstm"
     assert all(e.family == e.name.split("-")[0] and not e.deterministic for e in entries.values())
+    assert [name for name, e in entries.items() if e.fixed_window] == ["window"]
+
+
+def test_a_models_family_is_the_start_of_its_name():
+    from rnnlab.models.registry import family_of, get_model
+
+    assert [family_of(m) for m in ("ngram-kn5", "lstm-2layer", "bilstm-crf", "window")] == [
+        "ngram", "lstm", "bilstm", "window"]
+    assert get_model("window-wide").fixed_window and not get_model("ngram-kn3").fixed_window
 
 
 def test_parse_params_applies_family_defaults():

@@ -4,12 +4,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlab.data.batching import Vocab
+from rnnlab.data.vocab import Vocab
 from rnnlab.errors import ConfigError
 from rnnlab.models.rnn_lm import RNNLM, BPTTObjective, RNNLMConfig, lm_nll
 
 ITOS = ("<pad>", "<unk>", "<eos>") + tuple(f"w{i}" for i in range(9))
-VOCAB = Vocab(ITOS, {w: i for i, w in enumerate(ITOS)})
+VOCAB = Vocab(list(ITOS))
 CPU = torch.device("cpu")
 
 

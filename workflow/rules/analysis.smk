@@ -8,7 +8,7 @@ rule analyze:
     input:
         unpack(lambda w: PLAN.analysis_inputs(w.analysis, w.corpus)),
     output:
-        directory("results/analysis/{analysis}/{corpus}"),
+        directory(layout.analysis_dir("{analysis}", "{corpus}")),
     wildcard_constraints:
         analysis=PLAN.per_corpus_analysis_pattern(),
     params:
@@ -18,9 +18,9 @@ rule analyze:
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/analyze_{analysis}/{corpus}.log",
+        layout.log_file("analyze_{analysis}", "{corpus}"),
     benchmark:
-        "results/benchmarks/analyze_{analysis}/{corpus}.tsv"
+        layout.benchmark_file("analyze_{analysis}", "{corpus}")
     resources:
         mem_mb=4000,
         runtime=lambda w: PLAN.analysis_runtime(w.analysis),
@@ -31,15 +31,15 @@ rule analyze:
 
 rule analyze_significance:
     input:
-        metrics="results/metrics.csv",
+        metrics=layout.METRICS_CSV,
     output:
-        directory("results/analysis/significance"),
+        directory(layout.analysis_dir("significance")),
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/analyze_significance.log",
+        layout.log_file("analyze_significance"),
     benchmark:
-        "results/benchmarks/analyze_significance.tsv"
+        layout.benchmark_file("analyze_significance")
     resources:
         mem_mb=1000,
         runtime=5,

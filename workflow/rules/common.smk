@@ -5,6 +5,7 @@
 import json
 import sys
 
+from rnnlab import layout
 from rnnlab.config import fill_defaults, from_dict
 from rnnlab.workflow import Plan
 

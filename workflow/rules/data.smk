@@ -3,7 +3,7 @@
 
 rule generate_corpus:
     output:
-        directory("data/raw/{corpus}"),
+        directory(layout.raw_dir("{corpus}")),
     wildcard_constraints:
         corpus=PLAN.corpus_pattern("generate"),
     params:
@@ -11,9 +11,9 @@ rule generate_corpus:
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/generate_corpus/{corpus}.log",
+        layout.log_file("generate_corpus", "{corpus}"),
     benchmark:
-        "results/benchmarks/generate_corpus/{corpus}.tsv"
+        layout.benchmark_file("generate_corpus", "{corpus}")
     resources:
         mem_mb=1000,
         runtime=10,
@@ -23,7 +23,7 @@ rule generate_corpus:
 
 rule download_corpus:
     output:
-        directory("data/raw/{corpus}"),
+        directory(layout.raw_dir("{corpus}")),
     wildcard_constraints:
         corpus=PLAN.corpus_pattern("download"),
     params:
@@ -31,9 +31,9 @@ rule download_corpus:
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/download_corpus/{corpus}.log",
+        layout.log_file("download_corpus", "{corpus}"),
     benchmark:
-        "results/benchmarks/download_corpus/{corpus}.tsv"
+        layout.benchmark_file("download_corpus", "{corpus}")
     resources:
         mem_mb=1000,
         runtime=120,
@@ -46,15 +46,15 @@ rule prepare_corpus:
     input:
         lambda w: PLAN.prepare_inputs(w.corpus),
     output:
-        directory("data/processed/{corpus}"),
+        directory(layout.processed_dir("{corpus}")),
     params:
         args=lambda w: PLAN.prepare_args(w.corpus),
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/prepare_corpus/{corpus}.log",
+        layout.log_file("prepare_corpus", "{corpus}"),
     benchmark:
-        "results/benchmarks/prepare_corpus/{corpus}.tsv"
+        layout.benchmark_file("prepare_corpus", "{corpus}")
     resources:
         mem_mb=4000,
         runtime=30,

@@ -3,23 +3,23 @@
 
 rule train_model:
     input:
-        corpus="data/processed/{corpus}",
+        corpus=layout.processed_dir("{corpus}"),
     output:
-        directory("results/models/{corpus}/{model}/seed{seed}"),
+        directory(layout.model_dir("{corpus}", "{model}", "{seed}")),
     params:
         task=lambda w: PLAN.task_of(w.corpus),
         hp=lambda w: json.dumps(CFG.model_params(PLAN.task_of(w.corpus), w.model), sort_keys=True),
         device=CFG.device,
         backend=PLAN.backend_option(),
-        checkpoints="results/checkpoints/{corpus}/{model}/seed{seed}",
+        checkpoints=layout.checkpoint_dir("{corpus}", "{model}", "{seed}"),
         memory=f"--memory {CFG.ngram_memory}" if CFG.ngram_memory else "",
     threads: CFG.threads
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/train_model/{corpus}/{model}/seed{seed}.log",
+        layout.log_file("train_model", layout.run_key("{corpus}", "{model}", "{seed}")),
     benchmark:
-        "results/benchmarks/train_model/{corpus}/{model}/seed{seed}.tsv"
+        layout.benchmark_file("train_model", layout.run_key("{corpus}", "{model}", "{seed}"))
     resources:
         mem_mb=lambda w, attempt: 4000 * attempt,
         runtime=lambda w, attempt: 120 * attempt,
@@ -32,10 +32,10 @@ rule train_model:
 
 rule evaluate_model:
     input:
-        corpus="data/processed/{corpus}",
-        model="results/models/{corpus}/{model}/seed{seed}",
+        corpus=layout.processed_dir("{corpus}"),
+        model=layout.model_dir("{corpus}", "{model}", "{seed}"),
     output:
-        "results/metrics/{corpus}/{model}/seed{seed}.csv",
+        layout.metrics_file("{corpus}", "{model}", "{seed}"),
     params:
         task=lambda w: PLAN.task_of(w.corpus),
         device=CFG.device,
@@ -43,9 +43,9 @@ rule evaluate_model:
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/evaluate_model/{corpus}/{model}/seed{seed}.log",
+        layout.log_file("evaluate_model", layout.run_key("{corpus}", "{model}", "{seed}")),
     benchmark:
-        "results/benchmarks/evaluate_model/{corpus}/{model}/seed{seed}.tsv"
+        layout.benchmark_file("evaluate_model", layout.run_key("{corpus}", "{model}", "{seed}"))
     resources:
         mem_mb=4000,
         runtime=30,
@@ -59,16 +59,16 @@ rule collect_metrics:
     input:
         PLAN.metric_files(),
     output:
-        csv="results/metrics.csv",
-        timings="results/timings.csv",
-        json="results/metrics.json",
-        plots=directory("results/plots"),
+        csv=layout.METRICS_CSV,
+        timings=layout.TIMINGS_CSV,
+        json=layout.METRICS_JSON,
+        plots=directory(layout.PLOTS),
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/collect_metrics.log",
+        layout.log_file("collect_metrics"),
     benchmark:
-        "results/benchmarks/collect_metrics.tsv"
+        layout.benchmark_file("collect_metrics")
     resources:
         mem_mb=1000,
         runtime=5,
@@ -80,13 +80,13 @@ rule collect_curves:
     input:
         PLAN.curve_dirs(),
     output:
-        "results/curves.csv",
+        layout.CURVES_CSV,
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/collect_curves.log",
+        layout.log_file("collect_curves"),
     benchmark:
-        "results/benchmarks/collect_curves.tsv"
+        layout.benchmark_file("collect_curves")
     resources:
         mem_mb=1000,
         runtime=5,

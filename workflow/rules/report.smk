@@ -4,12 +4,12 @@
 
 rule figures:
     input:
-        metrics="results/metrics.csv",
-        curves="results/curves.csv",
+        metrics=layout.METRICS_CSV,
+        curves=layout.CURVES_CSV,
         analysis=PLAN.analysis_dirs(),
     output:
         report(
-            directory("results/figures"),
+            directory(layout.FIGURES),
             patterns=["{name}.png"],
             caption="../report/figures.rst",
             category="Figures",
@@ -18,42 +18,43 @@ rule figures:
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/figures.log",
+        layout.log_file("figures"),
     benchmark:
-        "results/benchmarks/figures.tsv"
+        layout.benchmark_file("figures")
     resources:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rnnlab figures --metrics {input.metrics} --curves {input.curves} --analysis results/analysis"
-        " --benchmarks results/benchmarks --out {output} > {log} 2>&1"
+        "rnnlab figures --metrics {input.metrics} --curves {input.curves}"
+        f" --analysis {layout.ANALYSIS} --benchmarks {layout.BENCHMARKS} --out {{output}} > {{log}} 2>&1"
 
 
 rule report:
     input:
-        metrics="results/metrics.csv",
-        figures="results/figures",
+        metrics=layout.METRICS_CSV,
+        figures=layout.FIGURES,
         corpora=PLAN.processed_dirs(),
         analysis=PLAN.analysis_dirs(),
     output:
-        html="results/report/index.html",
-        md="results/report/report.md",
-        claims="results/report/claims.csv",
-        claims_tex="results/report/claims.tex",
-        claims_metric="results/claims.json",
+        html=layout.REPORT_HTML,
+        md=layout.REPORT_MD,
+        claims=layout.REPORT_CLAIMS_CSV,
+        claims_tex=layout.REPORT_CLAIMS_TEX,
+        claims_metric=layout.CLAIMS_JSON,
     params:
         config=json.dumps(config, sort_keys=True),
         corpora=lambda w, input: " ".join(input.corpora),
     conda:
         "../envs/rnnlab.yaml"
     log:
-        "logs/report.log",
+        layout.log_file("report"),
     benchmark:
-        "results/benchmarks/report.tsv"
+        layout.benchmark_file("report")
     resources:
         mem_mb=2000,
         runtime=10,
     shell:
         "rnnlab report --metrics {input.metrics} --figures {input.figures} --corpora {params.corpora}"
-        " --config-json {params.config:q} --benchmarks results/benchmarks --analysis results/analysis"
-        " --claims-metric {output.claims_metric} --out results/report > {log} 2>&1"
+        " --config-json {params.config:q}"
+        f" --benchmarks {layout.BENCHMARKS} --analysis {layout.ANALYSIS} --claims-metric {{output.claims_metric}}"
+        f" --out {layout.REPORT} > {{log}} 2>&1"

@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.batching import Vocab, encode_classification_split
+from ..data.batching import encode_classification_split
+from ..data.vocab import Vocab
 from ..data.processed import available_splits, read_classification_split
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
 from ..models.classifier import predict_logits
 from ..models.neural import load_trained
-from ..models.registry import model_sort_key
+from ..models.registry import family_of, model_sort_key
 from .. import style
 from ..plots import set_theme
 from .common import AnalysisOutput, Request, model_meta, run_id
@@ -88,7 +89,7 @@ def _pairs(models: Sequence[str]) -> list[tuple[str, str]]:
     """The lecture's comparisons among the models present, and each variant against its base model."""
     present = set(models)
     pairs = [(a, b) for a, b in PAIRS if a in present and b in present]
-    pairs += [(m, m.split("-")[0]) for m in _model_order(models) if "-" in m and m.split("-")[0] in present]
+    pairs += [(m, family_of(m)) for m in _model_order(models) if "-" in m and family_of(m) in present]
     return pairs
 
 
@@ -163,7 +164,7 @@ def bidirectional(corpus_dir: Path, model_dirs: Sequence[str | Path], split: str
                   device: torch.device, headline_factor: str | None = None) -> AnalysisOutput:
     chosen = split or (available_splits(corpus_dir, "classification", ("test", "valid")) or ("test",))[0]
     raw = read_classification_split(corpus_dir, chosen)
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     data = encode_classification_split(corpus_dir, chosen, vocab)
     factors = {**raw.extra, LENGTH: length_buckets([len(s) for s in raw.sentences], buckets)}
     frames = []

@@ -15,6 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from .. import layout
 from ..errors import ConfigError
 from ..io import atomic_dir
 from .common import Request, statements, write_into
@@ -63,7 +64,7 @@ def _common(p: argparse.ArgumentParser, models: bool = True) -> None:
 def _inputs(p: argparse.ArgumentParser, analysis: Analysis) -> None:
     """What the analysis reads: the metrics table (no task), else a corpus and (with model families) models."""
     if analysis.task is None:
-        p.add_argument("--metrics", default="results/metrics.csv", help="Tidy metrics table (rnnlab collect).")
+        p.add_argument("--metrics", default=layout.METRICS_CSV, help="Tidy metrics table (rnnlab collect).")
         _out(p)
         return
     _common(p, models=bool(analysis.families))

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import RnnlabError
 from ..io import read_json
+from ..layout import seed_name
 from ..models import neural
 from ..models.registry import TrainRequest
 from .. import style
@@ -38,7 +39,7 @@ def train_runs(corpus: str, corpus_dir: Path, runs_dir: Path, settings: Clipping
     runs = []
     for setting in SETTINGS:
         for seed in settings.seeds:
-            out = Path(runs_dir) / setting / f"seed{seed}"
+            out = Path(runs_dir) / setting / seed_name(seed)
             neural.train_model(settings.model, TrainRequest(corpus, Path(corpus_dir), out, "lm", seed,
                                                             settings.run_params(setting), device=device,
                                                             threads=threads))

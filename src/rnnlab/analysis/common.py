@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import RnnlabError
 from ..io import atomic_dir, read_json, write_json
+from ..layout import RunId, parse_run_dir
 from .registry import redraw
 
 
@@ -56,24 +56,11 @@ def statements(summary: dict[str, Any]) -> list[str]:
     return list(summary.get("statements") or summary.get("sentences") or [])
 
 
-@dataclass(frozen=True)
-class RunId:
-    """A trained model folder ``.../<model>/seed<n>``: the model's name in the config and the seed."""
-
-    path: Path
-    model: str
-    seed: int
-
-
 def run_id(model_dir: str | Path) -> RunId:
     path = Path(model_dir)
     if not path.is_dir():
         raise RnnlabError(f"{path}: model folder not found; train the model first (rnnlab train ... --out {path})")
-    match = re.fullmatch(r"seed(\d+)", path.name)
-    if match is None:
-        raise RnnlabError(f"{path}: a model folder must be named seed<N> inside its model's folder, "
-                          "e.g. results/models/<corpus>/<model>/seed1")
-    return RunId(path, path.parent.name, int(match.group(1)))
+    return parse_run_dir(path)
 
 
 def model_meta(run: RunId) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from ..data.batching import Vocab, encode_lm_split
+from ..data.batching import encode_lm_split
+from ..data.vocab import Vocab
 from ..errors import ConfigError
 
 Perturbation = Callable[[np.ndarray, int, np.random.Generator, np.ndarray], np.ndarray]

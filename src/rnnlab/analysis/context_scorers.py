@@ -18,9 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import Vocab
+from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..models.neural import load_trained
+from ..models.registry import family_of, get_model
 from ..ngram import ArpaModel
 from .common import RunId, model_meta
 
@@ -116,7 +117,7 @@ class NgramContextScorer:
 
 def _neural(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> ContextScorer:
     meta, model, _ = load_lm(run, len(vocab), device, "context")
-    if meta["family"] == "window":
+    if get_model(meta["name"]).fixed_window:
         return WindowContextScorer(model, device, batch_size, vocab.eos)
     return RecurrentContextScorer(model, device, batch_size, vocab.pad)
 
@@ -135,7 +136,7 @@ CONTEXT_SCORERS: Mapping[str, Callable[[RunId, Vocab, torch.device, int], Contex
 
 
 def load_context_scorer(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> ContextScorer:
-    family = run.model.split("-")[0]
+    family = family_of(run.model)
     if family not in CONTEXT_SCORERS:
         raise RnnlabError(f"{run.path}: model {run.model!r} is not a language model the context analysis reads "
                           f"(families: {', '.join(CONTEXT_SCORERS)})")

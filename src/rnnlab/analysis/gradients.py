@@ -26,20 +26,21 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import Vocab, batchify, encode_lm_split
+from ..data.batching import batchify, encode_lm_split
+from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..models.neural import SPECS, load_trained
+from ..models.registry import family_of
 from ..models.rnn_lm import RNNLM
 from .. import style
 from ..plots import set_theme
 from ..train import GROUP_PREFIX
 from .common import AnalysisOutput, Request, RunId, model_meta, run_id
-from .registry import GradientSettings
+from .registry import ANALYSES, GradientSettings
 from .stats import compare
 from .stats import mean_ci
 
-FAMILIES = ("rnn", "lstm")
 LAYER_COLUMNS = ["model", "seed", "group", "step", "grad_norm"]
 STAGES = ("init", "trained")
 # Which model's gradient decays more slowly, as established by the paired comparison (None: undecided).
@@ -121,9 +122,10 @@ def fresh_model(meta: dict, device: torch.device) -> RNNLM:
 
 
 def _check_run(run: RunId, meta: dict, vocab: Vocab) -> None:
-    if meta["task"] != "lm" or meta["family"] not in FAMILIES:
+    families = ANALYSES["gradients"].families
+    if meta["task"] != "lm" or meta["family"] not in families:
         raise RnnlabError(f"{run.path}: a {meta['family']} {meta['task']} model; the gradient analysis needs "
-                          f"RNN or LSTM language models ({', '.join(FAMILIES)})")
+                          f"RNN or LSTM language models ({', '.join(families)})")
     if meta["vocab_size"] != len(vocab):
         raise CorpusError(f"{run.path} was trained with {meta['vocab_size']} words but the corpus has {len(vocab)}; "
                           "analyse the model on the corpus it was trained on")
@@ -175,7 +177,7 @@ def _statements(slopes: pd.DataFrame, window: int) -> tuple[list[str], list[dict
             c = compare(per_model[lstm], per_model[rnn], names=(lstm, rnn), metric="log10 slope",
                         higher_is_better=True)
             tests.append({"stage": stage, **c.__dict__, "decided": c.decided})
-            verdict = VERDICTS[c.winner.split("-")[0] if c.winner else None]
+            verdict = VERDICTS[family_of(c.winner) if c.winner else None]
             lines.append(f"{stage}: {verdict}: slope difference {lstm} − {rnn} = {c.diff:.4f} per step, "
                          f"95% CI [{c.low:.4f}, {c.high:.4f}], {c.n} seeds, {c.test}")
     return lines, tests
@@ -257,7 +259,7 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
 
 def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: GradientSettings,
               device: torch.device) -> AnalysisOutput:
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     windows = measurement_windows(encode_lm_split(corpus_dir, settings.split, vocab), settings)
     runs = [run_id(d) for d in model_dirs]
     distance_rows, param_rows, slope_rows = [], [], []

@@ -25,11 +25,13 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ..data.batching import EOS, PAD, Vocab, eval_columns, window_contexts
+from ..data.batching import eval_columns, window_contexts
 from ..data.corpus_io import Probe, read_probes
 from ..data.processed import read_lm_split
+from ..data.vocab import EOS, PAD, Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
+from ..models.registry import family_of, get_model, model_sort_key
 from ..ngram import ArpaModel
 from .. import style
 from ..plots import set_theme
@@ -58,11 +60,10 @@ class Text:
 
     @classmethod
     def load(cls, corpus_dir: Path, split: str) -> "Text":
-        vocab = Vocab.load(corpus_dir)
+        vocab = Vocab.for_corpus(corpus_dir)
         lines = read_lm_split(corpus_dir, split)
-        ids = [i for line in lines for i in (*vocab.encode(line), vocab.eos)]
         offsets = np.concatenate([[0], np.cumsum([len(line) + 1 for line in lines])[:-1]]).astype(np.int64)
-        return cls(lines, vocab, torch.tensor(ids, dtype=torch.long), offsets)
+        return cls(lines, vocab, torch.from_numpy(vocab.encode_stream(lines)), offsets)
 
     def index(self, line: int, position: int) -> int:
         return int(self.offsets[line] + position)
@@ -180,7 +181,7 @@ class NgramScorer:
 
 def _neural(run: RunId, text: Text, device: torch.device) -> Scorer:
     meta, model, train_cfg = load_lm(run, len(text.vocab), device, "long-distance")
-    if meta["family"] == "window":
+    if get_model(meta["name"]).fixed_window:
         return WindowScorer(model, text, device)
     return RecurrentScorer(model, text, train_cfg.eval_batch_size, device)
 
@@ -199,7 +200,7 @@ SCORERS: Mapping[str, Callable[[RunId, Text, torch.device], Scorer]] = MappingPr
 
 
 def load_scorer(run: RunId, text: Text, device: torch.device) -> Scorer:
-    family = run.model.split("-")[0]
+    family = family_of(run.model)
     if family not in SCORERS:
         raise RnnlabError(f"{run.path}: model {run.model!r} is not a language model this analysis reads "
                           f"(families: {', '.join(SCORERS)})")
@@ -257,14 +258,9 @@ def _summarise_probes(rows: pd.DataFrame) -> pd.DataFrame:
         probes=("correct", "size")).reset_index()
 
 
-def _model_order(models: Sequence[str]) -> list[str]:
-    families = list(SCORERS)
-    return sorted(models, key=lambda m: (families.index(m.split("-")[0]) if m.split("-")[0] in families else 99, m))
-
-
 def _per_model(table: pd.DataFrame, key: str, column: str, levels: Sequence[Any]) -> Iterator[tuple[str, list[MeanCI]]]:
     """Per model: the mean of ``column`` over seeds, with its 95% CI, at each level of ``key``."""
-    for model in _model_order(table["model"].unique()):
+    for model in sorted(table["model"].unique(), key=model_sort_key):
         group = table[table["model"] == model]
         yield model, [mean_ci(group[group[key] == level][column].tolist()) for level in levels]
 

@@ -13,55 +13,16 @@ from pathlib import Path
 import torch
 
 from ..errors import CorpusError
-from .processed import read_classification_split, read_labels, read_lm_split, read_vocab, split_path
-
-PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
-
-
-@dataclass(frozen=True)
-class Vocab:
-    itos: tuple[str, ...]
-    stoi: dict[str, int]
-
-    @classmethod
-    def load(cls, corpus_dir: Path) -> "Vocab":
-        itos = tuple(read_vocab(corpus_dir))
-        path = Path(corpus_dir) / "vocab.json"
-        for i, special in enumerate((PAD, UNK, EOS)):
-            if len(itos) <= i or itos[i] != special:
-                raise CorpusError(f"{path}: entry {i} of itos must be {special!r}; rerun `rnnlab prepare`")
-        return cls(itos, {w: i for i, w in enumerate(itos)})
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    @property
-    def pad(self) -> int:
-        return self.stoi[PAD]
-
-    @property
-    def unk(self) -> int:
-        return self.stoi[UNK]
-
-    @property
-    def eos(self) -> int:
-        return self.stoi[EOS]
-
-    def encode(self, tokens: list[str]) -> list[int]:
-        unk, stoi = self.unk, self.stoi
-        return [stoi.get(t, unk) for t in tokens]
+from .processed import read_classification_split, read_labels, read_lm_split, split_path
+from .vocab import Vocab
 
 
 def encode_lm_split(corpus_dir: Path, split: str, vocab: Vocab) -> torch.Tensor:
     """All lines of ``{split}.txt`` as one id stream, ``<eos>`` after each line: shape (N,)."""
-    ids: list[int] = []
-    eos = vocab.eos
-    for tokens in read_lm_split(corpus_dir, split):
-        ids.extend(vocab.encode(tokens))
-        ids.append(eos)
-    if not ids:
+    ids = vocab.encode_stream(read_lm_split(corpus_dir, split))
+    if not ids.size:
         raise CorpusError(f"{split_path(corpus_dir, 'lm', split)} has no tokens; check the corpus")
-    return torch.tensor(ids, dtype=torch.long)
+    return torch.from_numpy(ids)
 
 
 # batchify, as in pytorch/examples' word_language_model: the stream is cut into B columns
@@ -205,7 +166,7 @@ def encode_classification_split(corpus_dir: Path, split: str, vocab: Vocab) -> L
             raise CorpusError(f"{path}:{line}: empty sentence; remove the line or rerun `rnnlab prepare`")
         if label not in index:
             raise CorpusError(f"{path}:{line}: label {label!r} is not in labels.json ({', '.join(names)})")
-        sentences.append(torch.tensor(vocab.encode(tokens), dtype=torch.long))
+        sentences.append(torch.from_numpy(vocab.encode(tokens)))
         labels.append(index[label])
     if not sentences:
         raise CorpusError(f"{path} has no sentences; check the corpus")

@@ -24,7 +24,7 @@ from ..io import atomic_dir, write_json
 from .conllu_io import TaggedSentence, read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
 from .iob_io import LAYOUTS, OUTSIDE, read_iob2, split_tag, write_iob2
-from .processed import EXTENSIONS, SPLITS
+from .processed import EXTENSIONS, SPLITS, vocab_path
 from .stats import CorpusStats, SplitCounter, SplitStats, oov_warning
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
@@ -290,7 +290,7 @@ def prepare_corpus(
     _check_out_dir(out_dir, checked)
     with atomic_dir(out_dir) as tmp:
         vocab, split_stats, label_order = TASKS[task](checked, settings, tmp)
-        vocab.save(tmp / "vocab.json")
+        vocab.save(vocab_path(tmp))
         stats = CorpusStats(
             corpus=settings.corpus,
             task=task,

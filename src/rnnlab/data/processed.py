@@ -70,5 +70,6 @@ def read_labels(corpus_dir: Path) -> list[str]:
     return list(read_json(_require(Path(corpus_dir) / "labels.json")))
 
 
-def read_vocab(corpus_dir: Path) -> list[str]:
-    return list(read_json(_require(Path(corpus_dir) / "vocab.json"))["itos"])
+def vocab_path(corpus_dir: Path) -> Path:
+    """Where the vocabulary lives (read it with :meth:`rnnlab.data.vocab.Vocab.for_corpus`)."""
+    return Path(corpus_dir) / "vocab.json"

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import yaml
 
+from .. import layout
 from ..errors import ConfigError
 from .processed import SPLITS
 from ..io import atomic_dir, write_json
@@ -202,7 +203,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "with the parameters used. The same parameters and seed give byte-identical files."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_describe() + "\n\nexample: rnnlab generate synthetic-lm --out data/raw/synthetic-lm --set distances=[4,10,50]",
+        epilog=_describe() + f"\n\nexample: rnnlab generate synthetic-lm --out {layout.raw_dir('synthetic-lm')} --set distances=[4,10,50]",
     )
     parser.add_argument("name", metavar="NAME", choices=tuple(generators()), help="generator: " + ", ".join(generators()))
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (replaced if present)")

@@ -2,6 +2,8 @@
 
 Ids 0, 1, 2 are the specials ``<pad>``, ``<unk>``, ``<eos>``; then come the training tokens
 by descending frequency, ties broken alphabetically, so the same text always gives the same ids.
+``rnnlab prepare`` builds and saves it; the models and analyses read it back with
+:meth:`Vocab.for_corpus`.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import ConfigError, CorpusError
 from ..io import read_json, write_json
+from .processed import vocab_path
 
 PAD, UNK, EOS = "<pad>", "<unk>", "<eos>"
 SPECIALS = (PAD, UNK, EOS)
@@ -41,8 +45,10 @@ class Vocab:
     stoi: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if tuple(self.itos[: len(SPECIALS)]) != SPECIALS:
-            raise CorpusError(f"a vocabulary must start with {', '.join(SPECIALS)}; got {self.itos[:3]}")
+        for i, special in enumerate(SPECIALS):
+            if len(self.itos) <= i or self.itos[i] != special:
+                raise CorpusError(f"entry {i} of itos must be {special!r}: a vocabulary must start with "
+                                  f"{', '.join(SPECIALS)}; got {list(self.itos[:3])}")
         self.stoi = {tok: i for i, tok in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos):
             dupes = sorted(t for t, c in Counter(self.itos).items() if c > 1)
@@ -82,6 +88,18 @@ class Vocab:
 
     def __len__(self) -> int:
         return len(self.itos)
+
+    @property
+    def pad(self) -> int:
+        return PAD_ID
+
+    @property
+    def unk(self) -> int:
+        return UNK_ID
+
+    @property
+    def eos(self) -> int:
+        return EOS_ID
 
     def __contains__(self, token: object) -> bool:
         return token in self.stoi
@@ -138,6 +156,7 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> "Vocab":
+        """The vocabulary saved in the file ``path`` (see :meth:`for_corpus` for a processed corpus)."""
         try:
             obj = read_json(path)
         except FileNotFoundError:
@@ -146,4 +165,12 @@ class Vocab:
             raise CorpusError(f"{path} is not valid JSON ({exc}); run `rnnlab prepare` again") from None
         if not isinstance(obj, dict) or "itos" not in obj:
             raise CorpusError(f"{path} has no 'itos' list; run `rnnlab prepare` again")
-        return cls.from_json(obj)
+        try:
+            return cls.from_json(obj)
+        except CorpusError as exc:
+            raise CorpusError(f"{path}: {exc}; rerun `rnnlab prepare`") from None
+
+    @classmethod
+    def for_corpus(cls, corpus_dir: str | os.PathLike[str]) -> "Vocab":
+        """The vocabulary of the processed corpus folder ``corpus_dir`` (its vocab.json)."""
+        return cls.load(vocab_path(Path(corpus_dir)))

@@ -17,6 +17,9 @@ from ..errors import ConfigError
 from ..nn import LSTM, RNN
 
 State = tuple[torch.Tensor, ...]
+# Parameters by group, as the models name them for the per-group gradient norms of training:
+# embedding, l<k> (recurrent layer k), l<k>_reverse (its reverse direction), output, ...
+ParameterGroups = dict[str, list[nn.Parameter]]
 
 
 # The LSTM's forget-gate bias at initialisation. torch draws every gate bias from U(-1/sqrt(H),
@@ -76,6 +79,13 @@ class Cell:
 
     def from_module(self, state: torch.Tensor | State) -> State:
         return (state,) if self.n_states == 1 else tuple(state)
+
+
+def layer_groups(layers: nn.RNNBase) -> ParameterGroups:
+    """The parameters of each layer and direction of a (multi-layer) recurrent module: l<k>, l<k>_reverse."""
+    directions = 2 if layers.bidirectional else 1
+    return {f"l{i // directions}{'_reverse' if i % directions else ''}": list(weights)
+            for i, weights in enumerate(layers.all_weights)}
 
 
 CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": Cell(RNN, 1, gates=1), "lstm": Cell(LSTM, 2, gates=4)})

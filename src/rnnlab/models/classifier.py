@@ -18,7 +18,7 @@ from torch import nn
 from ..data.batching import LabelledIds, length_grouped_batches, pad_batch
 from ..errors import ConfigError
 from .params import require_dropout, require_positive
-from .cells import CELLS, ForgetGate, forget_bias_of
+from .cells import CELLS, ForgetGate, ParameterGroups, forget_bias_of
 
 
 def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -98,6 +98,13 @@ class RecurrentEncoder(nn.Module):
             spec.make(size, hidden, 1, 0.0, backend, forget_bias) for size in (sizes if bidirectional else [])
         )
 
+    def parameter_groups(self) -> ParameterGroups:
+        """embedding, then l<k> for each layer (and l<k>_reverse for its reverse direction); subclasses add theirs."""
+        groups = {"embedding": list(self.embed.parameters())}
+        for direction, layers in (("", self.forward_layers), ("_reverse", self.reverse_layers)):
+            groups |= {f"l{k}{direction}": list(layer.parameters()) for k, layer in enumerate(layers)}
+        return groups
+
     def encode(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids (T, B) padded at the end, lengths (B,) -> last layer's states (T, B, directions*H),
         with dropout between layers but not after the last."""
@@ -121,6 +128,9 @@ class RNNClassifier(RecurrentEncoder):
                          forget_bias_of(cfg))
         self.cfg = cfg
         self.out = nn.Linear(self.directions * cfg.hidden, num_labels)
+
+    def parameter_groups(self) -> ParameterGroups:
+        return {**super().parameter_groups(), "output": list(self.out.parameters())}
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids (T, B) padded at the end, lengths (B,) -> logits (B, C)."""

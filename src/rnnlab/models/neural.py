@@ -24,8 +24,9 @@ from safetensors.torch import load_file
 from torch import nn
 
 from .. import metrics
-from ..data.batching import LabelledIds, Vocab, encode_classification_split, encode_lm_split
-from ..data.processed import available_splits, read_labels, split_path
+from ..data.batching import LabelledIds, encode_classification_split, encode_lm_split
+from ..data.processed import available_splits, read_labels, split_path, vocab_path
+from ..data.vocab import Vocab
 from ..errors import ConfigError, CorpusError, RnnlabError
 from ..io import read_json
 from ..nn import available_backends, default_backend
@@ -52,12 +53,12 @@ class Data:
 
 
 def load_lm(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     return Data(vocab, (), {s: encode_lm_split(corpus_dir, s, vocab) for s in splits})
 
 
 def load_classification(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
-    vocab = Vocab.load(corpus_dir)
+    vocab = Vocab.for_corpus(corpus_dir)
     return Data(vocab, tuple(read_labels(corpus_dir)),
                 {s: encode_classification_split(corpus_dir, s, vocab) for s in splits})
 
@@ -71,13 +72,13 @@ def encode_tagging_split(corpus_dir: Path, task: str, split: str, vocab: Vocab, 
         unknown = [t for t in s.tags if t not in index]
         if unknown:
             raise CorpusError(f"{path}:{s.line}: tag {unknown[0]!r} is not in labels.json; rerun `rnnlab prepare`")
-    return TaggedIds([torch.tensor(vocab.encode(list(s.words)), dtype=torch.long) for s in sentences],
+    return TaggedIds([torch.from_numpy(vocab.encode(s.words)) for s in sentences],
                      [torch.tensor([index[t] for t in s.tags], dtype=torch.long) for s in sentences], sentences)
 
 
 def tagging_loader(task: str) -> Callable[[Path, tuple[str, ...]], Data]:
     def load(corpus_dir: Path, splits: tuple[str, ...]) -> Data:
-        vocab = Vocab.load(corpus_dir)
+        vocab = Vocab.for_corpus(corpus_dir)
         tags = tuple(read_labels(corpus_dir))
         return Data(vocab, tags, {s: encode_tagging_split(corpus_dir, task, s, vocab, tags) for s in splits})
     return load
@@ -122,6 +123,7 @@ class Spec:
     metric_names: tuple[str, ...]
     cell: str | None = None  # a key of CELLS; None: no recurrence (the window LM)
     directions: int = 1
+    fixed_window: bool = False  # see ModelEntry.fixed_window
 
 
 LM_METRICS = ("perplexity", "cross_entropy")
@@ -182,7 +184,7 @@ SPECS: Mapping[tuple[str, str], Spec] = types.MappingProxyType({
         lambda cfg, vocab_size, _labels, _backend: WindowLM(vocab_size, cfg),
         lambda model, tc, data, device, seed: WindowObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, device, seed),
-        score_window, LM_METRICS,
+        score_window, LM_METRICS, fixed_window=True,
     ),
     ("rnn", "lm"): _rnn_lm_spec("rnn", RNNLMConfig, "Elman RNN LM (tanh), truncated BPTT, optional tied embeddings"),
     ("lstm", "lm"): _rnn_lm_spec("lstm", LSTMLMConfig,
@@ -310,7 +312,7 @@ def train_model(name: str, req: TrainRequest) -> None:
     meta = {"name": name, "family": spec.family, "task": req.task, "corpus": req.corpus, "seed": req.seed,
             "config": asdict(model_cfg), "train": asdict(train_cfg), "vocab_size": len(data.vocab),
             "labels": list(data.labels), "backend": backend}
-    inputs = [Path(req.corpus_dir) / "vocab.json"]
+    inputs = [vocab_path(req.corpus_dir)]
     inputs += [split_path(req.corpus_dir, req.task, split) for split in ("train", "valid")]
     identity = {**meta, "train": train_cfg.results_dict(), "device": device.type, "data": _file_digest(inputs)}
     fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
@@ -379,6 +381,7 @@ def entries() -> list[ModelEntry]:
             train=lambda req, n=name: train_model(n, req),
             evaluate=lambda req, n=name: evaluate_model(n, req),
             description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(name, {})),
+            fixed_window=any(s.fixed_window for s in specs),
             check=lambda task, params, device, backend, n=name: check_request(n, task, params, device, backend),
             estimate=lambda task, params, vocab, labels, n=name: estimate_request(n, task, params, vocab, labels),
         ))

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..data.conllu_io import TaggedSentence
 from ..data.iob_io import repair
-from ..data.processed import available_splits, read_labels, read_vocab
+from ..data.processed import available_splits, read_labels
+from ..data.vocab import Vocab
 from ..errors import ConfigError, RnnlabError
 from ..io import make_dir, write_json
 from .hmm import HMMParams, SuffixModel, transition_table, viterbi
@@ -245,7 +246,7 @@ def evaluate(name: str, req: EvalRequest) -> MetricRows:
         raise RnnlabError(f"{path} is missing: the model was not trained; run training first")
     model = KINDS[name].load(json.loads(path.read_text(encoding="utf-8")))
     status = json.loads((Path(req.model_dir) / "status.json").read_text(encoding="utf-8"))
-    vocabulary = set(read_vocab(req.corpus_dir))
+    vocabulary = set(Vocab.for_corpus(req.corpus_dir).itos)
     extra = {k: status.get(k) for k in ("params", "train_seconds", "tokens_per_s", "backend", "device", "status")}
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):

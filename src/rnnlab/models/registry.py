@@ -76,6 +76,8 @@ class ModelEntry:
     deterministic: bool = False
     # Trained by gradient descent: takes the config's `training:` defaults and leaves a per-epoch history.
     trains: bool = True
+    # Conditions on a fixed window of the previous words and carries no state from one word to the next.
+    fixed_window: bool = False
     # Why a task is refused, e.g. a bidirectional model cannot be a language model.
     refused: dict[str, str] = field(default_factory=dict)
     # check(task, params, device, backend) raises ConfigError for hyperparameters or a device/backend
@@ -86,9 +88,14 @@ class ModelEntry:
     estimate: Callable[[str, dict[str, Any], int, int], MemoryEstimate] | None = None
 
 
+def family_of(model: str) -> str:
+    """The family of a model name: the part before its first '-' (every registered name starts with its family)."""
+    return model.split("-")[0]
+
+
 def model_sort_key(model: str) -> tuple[int, str]:
     """Order model names as the lecture does (FAMILIES); variants after their base, by name."""
-    family = model.split("-")[0]
+    family = family_of(model)
     return (FAMILIES.index(family) if family in FAMILIES else len(FAMILIES), model)
 
 
@@ -101,7 +108,7 @@ def _module_entries(module_name: str) -> list[ModelEntry]:
         return []
     entries = module.entries()
     for entry in entries:
-        if entry.family not in FAMILIES or not entry.name.startswith(entry.family):
+        if entry.family not in FAMILIES or family_of(entry.name) != entry.family:
             raise ValueError(f"model {entry.name!r} must start with one of the families {FAMILIES}")
     return entries
 

@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import Vocab, batchify, eval_columns, get_bptt_batch, num_bptt_batches
+from ..data.batching import batchify, eval_columns, get_bptt_batch, num_bptt_batches
+from ..data.vocab import Vocab
 from ..errors import ConfigError
-from .cells import CELLS, ForgetGate, State, forget_bias_of
+from .cells import CELLS, ForgetGate, ParameterGroups, State, forget_bias_of, layer_groups
 from .params import require_dropout, require_positive
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class RNNLM(nn.Module):
         if cfg.tie:
             # Weight tying (Press & Wolf 2017; Inan et al. 2017): the output embedding is the input one.
             self.decoder.weight = self.encoder.weight
+
+    def parameter_groups(self) -> ParameterGroups:
+        """embedding, l0 .. l<layers-1>, output (a tied output weight counts in embedding)."""
+        return {"embedding": list(self.encoder.parameters()), **layer_groups(self.rnn),
+                "output": list(self.decoder.parameters())}
 
     def initial_state(self, batch_size: int, device: torch.device | str) -> State:
         shape = (self.cfg.layers, batch_size, self.cfg.hidden)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..data.batching import pad_batch
 from ..data.conllu_io import TaggedSentence
-from .cells import ForgetGate, forget_bias_of
+from .cells import ForgetGate, ParameterGroups, forget_bias_of
 from .classifier import PaddedSentenceBatches, RecurrentEncoder
 from .crf import LinearChainCRF, iob2_allowed
 from .params import require_dropout, require_positive
@@ -66,6 +66,9 @@ class RNNTagger(RecurrentEncoder):
         self.cfg = cfg
         self.out = nn.Linear(self.directions * cfg.hidden, num_tags)
 
+    def parameter_groups(self) -> ParameterGroups:
+        return {**super().parameter_groups(), "output": list(self.out.parameters())}
+
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """ids (T, B) padded at the end, lengths (B,) -> logits (T, B, C)."""
         return self.out(self.drop(self.encode(ids, lengths)))  # (T, B, C)
@@ -88,6 +91,9 @@ class CRFTagger(RNNTagger):
                  cfg: CRFTaggerConfig, backend: str) -> None:
         super().__init__(cell, bidirectional, vocab_size, len(tags), cfg, backend)
         self.crf = LinearChainCRF(len(tags), *(iob2_allowed(tags) if cfg.constrained else (None, None)))
+
+    def parameter_groups(self) -> ParameterGroups:
+        return {**super().parameter_groups(), "crf": list(self.crf.parameters())}
 
     def loss_sum(self, logits: torch.Tensor, tags: list[torch.Tensor], lengths: torch.Tensor) -> torch.Tensor:
         """−log p(tags | sentence) summed over the sentences of the batch."""

@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.batching import Vocab, epoch_permutation, window_contexts
+from ..data.batching import epoch_permutation, window_contexts
+from ..data.vocab import Vocab
+from .cells import ParameterGroups
 from .params import require_dropout, require_positive
 from .rnn_lm import lm_scores
 
@@ -40,6 +42,10 @@ class WindowLM(nn.Module):
         self.hidden = nn.Linear(cfg.window * cfg.emb, cfg.hidden)
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden, vocab_size)
+
+    def parameter_groups(self) -> ParameterGroups:
+        return {"embedding": list(self.embed.parameters()), "hidden": list(self.hidden.parameters()),
+                "output": list(self.out.parameters())}
 
     def forward(self, contexts: torch.Tensor) -> torch.Tensor:
         x = self.embed(contexts).flatten(1)  # (B, n-1, E) -> (B, (n-1)E)

@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, test_propor
 
 from ..analysis.stats import DIRECTIONS, Comparison, compare_models, headline_split
 from ..errors import ConfigError
-from ..models.registry import get_model
+from ..models.registry import family_of, get_model
 from .analyses import AnalysisResult, level_comparisons, probe_comparisons
 from .conclusions import comparison_from
 
@@ -159,7 +159,7 @@ class ProbeContrast:
         found, corpora = [], []
         for corpus, probes in _probes(analyses):
             models = set(probes["model"])
-            a, b = (next((m for m in sorted(models) if m.split("-")[0] == f), None) for f in (self.better, self.worse))
+            a, b = (next((m for m in sorted(models) if family_of(m) == f), None) for f in (self.better, self.worse))
             if not (a and b):
                 continue
             corpora.append(f"{a} − {b}, {corpus}")
@@ -185,7 +185,7 @@ class ContextLimit:
     def measure(self, metrics: pd.DataFrame, analyses: Analyses) -> Measured:
         found, where = [], []
         for corpus, probes in _probes(analyses):
-            orders = {m: _order(m) for m in probes["model"].unique() if m.split("-")[0] == self.family}
+            orders = {m: _order(m) for m in probes["model"].unique() if family_of(m) == self.family}
             orders = {m: n for m, n in orders.items() if n}
             if not orders:
                 continue
