@@ -232,6 +232,26 @@ def main(argv: list[str] | None = None) -> int:
     time_ms = timer(device)
     started = time.monotonic()
     rows: list[dict] = []
+
+    def save() -> None:
+        """Write what has been measured so far, so a run stopped by a time-out keeps it."""
+        result = {
+            "benchmark": "recurrent layer: triton vs torch vs loop, forward and forward+backward",
+            "machine": machine(device),
+            "settings": {"sizes": sizes, "cells": args.cells, "dtypes": args.dtypes, "backends": args.backends,
+                         "warmup": args.warmup, "repeats": repeats, "max_seconds": args.max_seconds,
+                         "budget_s": args.budget_s, "tf32": args.tf32, "quick": args.quick,
+                         "layers": 1, "bidirectional": False, "input_size": "= hidden"},
+            "model": {"flops": "matmul FLOPs 2*T*B*G*H*(I+H) forward (G gates, I = H), 3x that with backward",
+                      "bytes": "input, weights and output once each in the dtype (forward), 3x with backward",
+                      "peaks": "dense data-sheet peaks by device name; omitted for unknown devices"},
+            "peaks": peaks,
+            "notes": notes,
+            "results": rows,
+            "seconds": time.monotonic() - started,
+        }
+        write_json(args.json, result)
+
     for config in configs:
         for backend in args.backends:
             why = unavailable(backend, device)
@@ -257,22 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-    result = {
-        "benchmark": "recurrent layer: triton vs torch vs loop, forward and forward+backward",
-        "machine": machine(device),
-        "settings": {"sizes": sizes, "cells": args.cells, "dtypes": args.dtypes, "backends": args.backends,
-                     "warmup": args.warmup, "repeats": repeats, "max_seconds": args.max_seconds,
-                     "budget_s": args.budget_s, "tf32": args.tf32, "quick": args.quick,
-                     "layers": 1, "bidirectional": False, "input_size": "= hidden"},
-        "model": {"flops": "matmul FLOPs 2*T*B*G*H*(I+H) forward (G gates, I = H), 3x that with backward",
-                  "bytes": "input, weights and output once each in the dtype (forward), 3x with backward",
-                  "peaks": "dense data-sheet peaks by device name; omitted for unknown devices"},
-        "peaks": peaks,
-        "notes": notes,
-        "results": rows,
-        "seconds": time.monotonic() - started,
-    }
-    write_json(args.json, result)
+        save()
+    save()
     make_figure(rows, args.figure)
     done = sum(row["status"] == "ok" for row in rows)
     print(f"{done} of {len(rows)} measurements -> {args.json}, {args.figure}")

@@ -6,8 +6,9 @@
 # Needs one NVIDIA GPU with PyTorch (CUDA build) and Triton installed; downloads nothing. Writes
 # nvidia-smi.txt, versions.txt, pytest.log, benchmark.log, recurrent.json and recurrent.png into
 # OUT_DIR, and exits non-zero if the GPU tests fail. Runs in about 8 minutes at most: the tests get
-# TEST_TIMEOUT_S (default 210 s); the benchmark skips what is left after BENCH_BUDGET_S (default
-# 150 s) and is stopped at 240 s.
+# TEST_TIMEOUT_S (default 210 s); the benchmark (triton against torch, both cells and dtypes,
+# H 256-1024, B 16 and 64, T 1024, the JSON rewritten after each configuration) skips what is left
+# after BENCH_BUDGET_S (default 150 s) and is stopped at 240 s.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,7 +59,8 @@ tail -n 5 "$out/pytest.log"
 echo "gpu-check: benchmark -> $out/recurrent.json, $out/recurrent.png"
 bench_status=0
 timeout 240 "$python" benchmarks/recurrent.py --budget-s "${BENCH_BUDGET_S:-150}" --repeats 5 \
-    --max-seconds 1 --json "$out/recurrent.json" --figure "$out/recurrent.png" \
+    --max-seconds 1 --hidden 256 512 768 1024 --batch 16 64 --steps 1024 --backends triton torch \
+    --json "$out/recurrent.json" --figure "$out/recurrent.png" \
     > "$out/benchmark.log" 2>&1 || bench_status=$?
 tail -n 3 "$out/benchmark.log"
 
