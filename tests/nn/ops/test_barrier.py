@@ -10,7 +10,7 @@ import torch  # noqa: E402
 
 from rnnlab.errors import RnnlabError  # noqa: E402
 from rnnlab.nn.ops.barrier import (  # noqa: E402
-    DEFAULT_TIMEOUT_S, TIMEOUT_ENV, BarrierTimeoutError, check_cooperative_launch, new_flags, raise_on_timeout,
+    DEFAULT_TIMEOUT_S, TIMEOUT_ENV, BarrierTimeoutError, check_triton_features, new_flags, raise_on_timeout,
     timeout_ns,
 )
 
@@ -43,15 +43,34 @@ def test_a_set_status_flag_becomes_one_clear_error(monkeypatch):
     assert issubclass(BarrierTimeoutError, RnnlabError)
 
 
-def test_the_installed_triton_launches_cooperatively():
-    check_cooperative_launch()
+def test_the_installed_triton_has_what_the_kernels_use():
+    check_triton_features()
 
 
-def test_a_triton_without_cooperative_launches_is_refused(monkeypatch):
+def test_a_triton_without_cooperative_launches_is_refused_naming_the_version(monkeypatch):
     from triton.backends.nvidia.compiler import CUDAOptions
 
     fields = {name: field for name, field in CUDAOptions.__dataclass_fields__.items()
               if name != "launch_cooperative_grid"}
     monkeypatch.setattr(CUDAOptions, "__dataclass_fields__", fields)
-    with pytest.raises(RnnlabError, match="need a cooperative grid launch.*set the backend to torch"):
-        check_cooperative_launch()
+    with pytest.raises(RnnlabError, match=r"need launch_cooperative_grid, which triton .* lacks; install "
+                       r"triton >= 3\.9.*set the backend to torch"):
+        check_triton_features()
+
+
+def test_a_triton_without_the_timed_poll_is_refused(monkeypatch):
+    import triton.language as tl
+
+    monkeypatch.delattr(tl, "atomic_poll")
+    with pytest.raises(RnnlabError, match=r"need tl\.atomic_poll with timeout_ns, which triton"):
+        check_triton_features()
+
+
+def test_the_backend_checks_the_triton_release_without_importing_it(monkeypatch):
+    from rnnlab.nn.backends import triton as backend
+
+    assert backend.release("3.10.0+git1a2b") == (3, 10) and backend.release("4") == (4, 0)
+    monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: "3.2.0")
+    assert not backend.triton_available()
+    monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: "3.9.0")
+    assert backend.triton_available()

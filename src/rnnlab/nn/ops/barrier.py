@@ -20,6 +20,7 @@ import triton.language as tl
 from torch import Tensor
 
 from ...errors import RnnlabError
+from ..backends.triton import MIN_TRITON
 
 TIMEOUT_ENV = "RNNLAB_TRITON_BARRIER_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 10.0
@@ -43,14 +44,28 @@ def timeout_ns() -> int:
     return int(seconds * 1e9)
 
 
-def check_cooperative_launch() -> None:
-    """Refuse clearly when the installed triton cannot launch a grid cooperatively."""
+def missing_triton_features() -> list[str]:
+    """What the persistent kernels use that the installed triton lacks (empty when it has all)."""
+    import inspect
+
     from triton.backends.nvidia.compiler import CUDAOptions
 
+    missing = []
+    poll = getattr(tl, "atomic_poll", None)
+    if poll is None or "timeout_ns" not in inspect.signature(poll).parameters:
+        missing.append("tl.atomic_poll with timeout_ns")
     if "launch_cooperative_grid" not in CUDAOptions.__dataclass_fields__:
+        missing.append("launch_cooperative_grid")
+    return missing
+
+
+def check_triton_features() -> None:
+    """Refuse clearly when the installed triton lacks what the persistent kernels use."""
+    missing = missing_triton_features()
+    if missing:
         raise RnnlabError(
-            f"the persistent Triton kernels need a cooperative grid launch, which triton {triton.__version__} "
-            "lacks (launch_cooperative_grid); install triton >= 3.2, or set the backend to torch"
+            f"the persistent Triton kernels need {' and '.join(missing)}, which triton {triton.__version__} "
+            f"lacks; install triton >= {MIN_TRITON} (with a torch built for it), or set the backend to torch"
         )
 
 

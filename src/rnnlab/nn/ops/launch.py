@@ -12,7 +12,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .barrier import check_cooperative_launch, new_flags, raise_on_timeout, timeout_ns
+from .barrier import check_triton_features, new_flags, raise_on_timeout, timeout_ns
 from .plan import Plan
 
 
@@ -29,7 +29,7 @@ def run_steps(kernel: Callable, plan: Plan, batch: int, hidden: int, num_steps: 
                    BLOCK_K=plan.block_k(hidden), num_warps=plan.num_warps, num_stages=plan.num_stages,
                    maxnreg=plan.max_registers)
     if plan.persistent:
-        check_cooperative_launch()
+        check_triton_features()
         counters, status = new_flags(num_steps, device)
         launch(kernel[grid], counters, status, 0, num_steps, timeout_ns(),
                dict(options, PERSISTENT=True, launch_cooperative_grid=True))
