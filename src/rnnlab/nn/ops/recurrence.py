@@ -80,6 +80,21 @@ def load_gate_tiles(ptr, gate_tile, H, mask):
 
 
 @triton.jit
+def input_tiles(xw_ptr, t, B, H, gate_tile, mask, GATES: tl.constexpr):
+    """The program's (BLOCK_B, UNITS) tiles of xw_t (T, B, G·H) in float32, one per gate; the RNN's
+    one tile is repeated four times (the copies are never read)."""
+    xw_t = step_rows(xw_ptr, t, B, GATES * H)
+    if GATES == 4:
+        x_0, x_1, x_2, x_3 = load_gate_tiles(xw_t, gate_tile, H, mask)
+    else:
+        x_0 = tl.load(xw_t + gate_tile, mask=mask, other=0.0).to(tl.float32)
+        x_1 = x_0
+        x_2 = x_0
+        x_3 = x_0
+    return x_0, x_1, x_2, x_3
+
+
+@triton.jit
 def store_gate_tiles(ptr, gate_tile, H, mask, v_0, v_1, v_2, v_3):
     """Store four (BLOCK_B, UNITS) tiles into the gate blocks i, f, g, o of a (B, 4H) block."""
     tl.store(ptr + gate_tile, v_0, mask=mask)
@@ -145,18 +160,21 @@ def forward_kernel(
     # Diamos et al. (2016), Persistent RNNs: when RESIDENT, the program's slice of W_hh is read once
     # and stays on chip (registers and shared memory) for every step.
     w_0, w_1, w_2, w_3 = weight_slices(w_ptr, units, ks, H, GATES, False, RESIDENT)  # (BLOCK_K, UNITS) each
+    start = (T - 1 - first_step) if REVERSE else first_step
     if GATES == 4:
-        start = (T - 1 - first_step) if REVERSE else first_step
         c = tl.load(step_rows(c_ptr, start + REVERSE, B, H) + tile, mask=mask, other=0.0)  # c_{t-1}
+    x_0, x_1, x_2, x_3 = input_tiles(xw_ptr, start, B, H, gate_tile, mask, GATES)  # xw of the first step
+    last = first_step + num_steps - 1
     for s in range(first_step, first_step + num_steps):
         t = (T - 1 - s) if REVERSE else s
         h_prev = step_rows(h_ptr, t + REVERSE, B, H)  # h_{t-1} in processing order
-        xw_t = step_rows(xw_ptr, t, B, GATES * H)
         # a_t = (W_ih x_t + b_ih + b_hh) + W_hh h_{t-1}, per gate block, (BLOCK_B, UNITS) each
-        if GATES == 4:
-            a_0, a_1, a_2, a_3 = load_gate_tiles(xw_t, gate_tile, H, mask)
-        else:
-            a_0 = tl.load(xw_t + gate_tile, mask=mask, other=0.0).to(tl.float32)
+        a_0, a_1, a_2, a_3 = x_0, x_1, x_2, x_3
+        # xw of the next step does not depend on h: read it now, so that its latency overlaps this
+        # step's products and barrier (the last step reads its own again).
+        s_next = tl.minimum(s + 1, last)
+        x_0, x_1, x_2, x_3 = input_tiles(xw_ptr, (T - 1 - s_next) if REVERSE else s_next, B, H, gate_tile, mask,
+                                         GATES)
         for k0 in range(0, H, BLOCK_K):  # a single pass when RESIDENT
             h = row_block(h_prev, rows, k0 + ks, B, H, H)  # (BLOCK_B, BLOCK_K)
             a_0 = times_slice(a_0, h, w_0, w_ptr, 0, units, k0 + ks, H, False, RESIDENT, PRECISION)
