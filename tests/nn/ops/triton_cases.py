@@ -4,10 +4,15 @@ Not collected by default: TRITON_INTERPRET=1 must be set before triton is import
 test_triton_interpreter.py runs this file in a subprocess (with RNNLAB_TRITON_POISON=1, so every
 buffer the kernels write starts as NaN and an unwritten element fails the comparisons).
 
-CASES covers every pair of factor values with one program per layer (the interpreter's default
-plan); GPU_GRID_CASES run the grid an H100 would run (P >= 4 programs, one launch per step); the
-layer tests compare every mode and plan with each other. RNNLAB_TRITON_FULL_GRID=1 runs the full
-product of the factors instead of CASES (hours on the interpreter; not for CI).
+The interpreter runs the grid an H100 would run, in kernel-boundary mode: P = ceil(H / 16) ×
+ceil(B / 16) programs, one launch per step when there is more than one unit block. It pays per
+operation, program and launch, so CASES covers every pair of factor values (not their product) at
+the least cost: the long sequences (T = 63) with several unit blocks run the RNN on one row. The
+structure cases (every cell, depth, direction and initial state over nine steps) test how layers and
+directions are stacked, which does not depend on the grid, on one program per layer
+(RNNLAB_TRITON_INTERPRET_GRID=single); the layer tests compare every mode and plan with each other,
+and one launches the persistent mode with several programs, which must end in the time-out error.
+RNNLAB_TRITON_FULL_GRID=1 runs the full product of the factors instead of CASES (hours; not for CI).
 """
 
 from __future__ import annotations
@@ -78,34 +83,37 @@ class Case:
 
 
 CASES = [
-    Case("rnn", 1, 17, 16, 2, True, True),
-    Case("lstm", 1, 1, 48, 1, False, True, batch_first=True),
-    Case("rnn", 1, 17, 128, 2, True, False),
-    Case("rnn", 2, 1, 16, 2, True, False),
-    Case("lstm", 2, 17, 48, 2, True, True),
-    Case("lstm", 2, 17, 128, 1, False, True, batch_first=True),
-    Case("lstm", 63, 17, 16, 1, False, False),
-    Case("rnn", 63, 1, 48, 1, True, False),
-    Case("rnn", 63, 1, 128, 2, False, True),
-    Case("lstm", 63, 17, 128, 1, False, True),
-    Case("rnn", 1, 17, 100, 2, False, True),
-    Case("lstm", 2, 1, 100, 1, True, False),
+    Case("rnn", 1, 1, 16, 1, True, True, batch_first=True),
+    Case("lstm", 1, 1, 16, 2, False, False),
+    Case("rnn", 1, 17, 48, 1, False, True),
+    Case("rnn", 1, 1, 48, 2, True, True),
+    Case("rnn", 1, 1, 100, 1, True, True),
+    Case("rnn", 1, 17, 100, 2, False, False),
+    Case("rnn", 1, 1, 128, 1, True, True),
+    Case("rnn", 1, 17, 128, 2, False, False),
+    Case("lstm", 1, 1, 128, 1, False, False),
+    Case("rnn", 2, 17, 16, 2, False, False),
+    Case("lstm", 2, 1, 16, 1, False, True),
+    Case("lstm", 2, 17, 16, 1, True, False),
+    Case("lstm", 2, 1, 48, 1, False, False, batch_first=True),
+    Case("lstm", 2, 1, 100, 1, False, False),
+    Case("rnn", 2, 1, 128, 1, False, False),
+    Case("rnn", 63, 1, 16, 1, False, True),
+    Case("rnn", 63, 1, 16, 2, True, False),
+    Case("rnn", 63, 17, 16, 1, False, False),
+    Case("lstm", 63, 1, 16, 1, False, False),
+    Case("rnn", 63, 1, 48, 1, False, False),
     Case("rnn", 63, 1, 100, 1, False, False),
+    Case("rnn", 63, 1, 128, 1, False, False),
 ]
+if os.environ.get("RNNLAB_TRITON_FULL_GRID") == "1":
+    CASES = [Case(*values) for values in itertools.product(*FACTORS.values())]
 # Every structure (cell, layers, directions, initial state) over several steps, with a batch tail.
-CASES += [
+STRUCTURE_CASES = [
     Case(cell, 9, 17, 48, layers, bidirectional, with_state)
     for cell, layers, bidirectional, with_state in itertools.product(
         FACTORS["cell"], FACTORS["layers"], FACTORS["bidirectional"], FACTORS["with_state"]
     )
-]
-if os.environ.get("RNNLAB_TRITON_FULL_GRID") == "1":
-    CASES = [Case(*values) for values in itertools.product(*FACTORS.values())]
-# The grid of an H100 (several programs, one launch per step): tails in H and B, both directions.
-GPU_GRID_CASES = [
-    Case("rnn", 2, 17, 48, 2, True, True),
-    Case("lstm", 2, 17, 100, 1, True, False),
-    Case("lstm", 9, 17, 48, 1, False, True),
 ]
 
 
@@ -168,12 +176,19 @@ def test_outputs_states_and_gradients_match_torch_and_loop(setup: Case) -> None:
     compare_with_torch_and_loop(setup)
 
 
-@pytest.mark.parametrize("setup", GPU_GRID_CASES, ids=[case.id for case in GPU_GRID_CASES])
-def test_on_the_gpu_grid_of_several_programs(setup: Case, monkeypatch) -> None:
-    monkeypatch.setenv(INTERPRET_GRID_ENV, "gpu")
-    plan = choose_plan(setup.batch, setup.hidden, GATES[setup.cell], torch.float32, torch.device("cpu"))
-    assert plan.programs(setup.batch, setup.hidden) >= 4 and not plan.persistent
+@pytest.mark.parametrize("setup", STRUCTURE_CASES, ids=[case.id for case in STRUCTURE_CASES])
+def test_every_structure_on_one_program_per_layer(setup: Case, monkeypatch) -> None:
+    monkeypatch.setenv(INTERPRET_GRID_ENV, "single")
     compare_with_torch_and_loop(setup)
+
+
+def test_by_default_the_interpreter_runs_the_gpu_grid_with_kernel_boundaries(monkeypatch) -> None:
+    monkeypatch.delenv(INTERPRET_GRID_ENV, raising=False)
+    grids = {case.id: choose_plan(case.batch, case.hidden, GATES[case.cell], torch.float32, torch.device("cpu"))
+             for case in CASES}
+    assert not any(plan.persistent for plan in grids.values())
+    several = [case for case in CASES if grids[case.id].programs(case.batch, case.hidden) >= 4 and case.seq_len > 1]
+    assert {case.cell for case in several} == {"rnn", "lstm"} and {case.hidden for case in several} >= {100, 128}
 
 
 def test_cases_cover_every_pair_of_factor_values() -> None:
@@ -189,13 +204,14 @@ def test_poison_fills_new_buffers_with_nan() -> None:
     assert torch.isnan(new_buffer((2, 3), torch.device("cpu"))).all()
 
 
-# Every mode and grid against the default plan (one program, all steps in one launch), at H = 100:
-# 16-unit programs leave a tail of 4 units, 16-row programs a tail of 1 row, and 64-wide K pieces
-# of the streamed weights a tail of 36.
+# Every mode and grid against the default plan (the H100's grid: 14 programs of 16 units and 16 rows,
+# one launch per step), at H = 100: 16-unit programs leave a tail of 4 units, 16-row programs a tail of
+# 1 row, and 64- or 32-wide K pieces of the streamed weights tails of 36 and 4.
 PLANS = {
     "persistent-one-program": Plan(units=128, block_b=32, persistent=True),
-    "boundaries-14-programs": Plan(units=16, block_b=16),
+    "one-program-all-steps-in-one-launch": Plan(units=128, block_b=32),
     "boundaries-14-programs-streamed": Plan(units=16, block_b=16, stays_on_chip=False),
+    "boundaries-14-programs-streamed-32": Plan(units=16, block_b=16, num_warps=8, stays_on_chip=False, stream_k=32),
     "boundaries-4-programs-wide-units": Plan(units=32, block_b=32, num_warps=8),
 }
 

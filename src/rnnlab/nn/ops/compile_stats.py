@@ -4,9 +4,13 @@ Triton compiles ahead of time for a named target; the ptxas it ships (run again 
 PTX, as Triton runs it) reports registers and spill stores per thread, and the compile metadata
 holds the shared memory per program.
 Arguments are specialised as a launch would specialise them: pointers and H divisible by 16.
-``python -m rnnlab.nn.ops.compile_stats --derive [ARCH]`` applies the table's rule to these statistics and
-prints the rows of ``plan.py:TABLE``; without arguments it prints the statistics of every cell of
-the table (the table in ``ops/README.md``).
+
+    python -m rnnlab.nn.ops.compile_stats --derive [ARCH ...]   # the rows of plan.py:ROWS, by the table's rule
+    python -m rnnlab.nn.ops.compile_stats [ARCH ...]            # the tables of ops/README.md, every row checked
+
+Without ``--derive`` every cell of the table and every fallback tile is compiled and checked (0 spills,
+shared memory within the part, P within its SMs, the barrier's atomics in the PTX); the command
+prints the README tables and exits 1 if any row fails.
 """
 
 from __future__ import annotations
@@ -26,16 +30,22 @@ from triton.backends.nvidia.compiler import get_ptxas, sm_arch_from_capability
 from triton.compiler import ASTSource
 
 from .common import dot_precision
-from .plan import BATCH_BUCKETS, HIDDEN_BUCKETS, TABLE, Plan, table_plan
+from .plan import BATCH_BUCKETS, FALLBACK_TILES, HIDDEN_BUCKETS, PARTS, TABLE, Plan, fallback_plan, table_plan
 from .recurrence import backward_kernel, forward_kernel
 
 KERNELS = {"forward": forward_kernel, "backward": backward_kernel}
 TRITON_DTYPES = {torch.float32: "fp32", torch.bfloat16: "bf16"}
-# The reference parts: A100 (sm_80) and H100 (sm_90): SMs, and shared memory one block may use.
-PARTS = {80: {"name": "A100", "sms": 108, "shared": 163 * 1024}, 90: {"name": "H100", "sms": 132, "shared": 227 * 1024}}
 # Pointers in the weights' dtype; the others are float32 except the barrier's int32 flags.
 WEIGHT_POINTERS = {"forward": ("xw_ptr", "w_ptr"), "backward": ("w_ptr",)}
 FLAG_POINTERS = ("count_ptr", "status_ptr")
+# The grid barrier in PTX: one thread's release-ordered add, the relaxed polling load, the fence after
+# it that gives the poll acquire ordering, and the time-out's clock. Triton 3.9 emits that fence as
+# fence.acquire.gpu for sm_90 and as the stronger fence.acq_rel.gpu for sm_80; either orders the
+# other programs' stores of the step before this program's later loads.
+BARRIER_PTX = {
+    80: ("red.global.gpu.release.add", "ld.relaxed.gpu.global", "fence.acq_rel.gpu", "%globaltimer"),
+    90: ("red.global.gpu.release.add", "ld.relaxed.gpu.global", "fence.acquire.gpu", "%globaltimer"),
+}
 
 
 @dataclass(frozen=True)
@@ -154,9 +164,49 @@ def plan_stats(plan: Plan, arch: int, dtype: torch.dtype, gates: int, block_k: i
     return tuple(kernel_stats(compile_kernel(d, gates, dtype, plan, hidden, arch), arch) for d in KERNELS)
 
 
+def problems(plan: Plan, arch: int, dtype: torch.dtype, gates: int, hidden: int, batch: int) -> list[str]:
+    """What keeps ``plan`` at (H, B) from running persistently on the part of ``arch``: spills, shared
+    memory above the part's limit, more programs than SMs, barrier atomics missing from the PTX."""
+    part = PARTS[arch]
+    found = []
+    programs = plan.programs(batch, hidden)
+    if programs > part["sms"]:
+        found.append(f"{programs} programs > {part['sms']} SMs of an {part['name']}")
+    stats = plan_stats(plan, arch, dtype, gates, plan.block_k(hidden), plan.resident(hidden))
+    for direction, usage in zip(KERNELS, stats):
+        if usage.spill_bytes:
+            found.append(f"{direction}: {usage.spill_bytes} bytes of spills per thread ({usage.registers} registers)")
+        if usage.shared_bytes > part["shared"]:
+            found.append(f"{direction}: {usage.shared_bytes} bytes of shared memory > {part['shared']}")
+        missing = [text for text in BARRIER_PTX[arch] if text not in usage.ptx]
+        if missing:
+            found.append(f"{direction}: the PTX lacks {missing}")
+    return found
+
+
+def fallback_cells() -> list[tuple[int, torch.dtype, int, int, int]]:
+    """One (arch, dtype, gates, H, B) per tile of ``plan.FALLBACK_TILES``: H = 1536 with B = 16, 32, 64
+    takes the three 16-unit tiles on both parts, H = 3072 with B = 64 the 32-unit one."""
+    shapes = [(1536, 16), (1536, 32), (1536, 64), (3072, 64)]
+    return [(arch, dtype, gates, hidden, batch) for arch in PARTS for dtype in TRITON_DTYPES for gates in (1, 4)
+            for hidden, batch in shapes]
+
+
+def table_row(arch: int, dtype: torch.dtype, gates: int, hidden: int, batch: int) -> tuple[str, list[str]]:
+    """(the README row of the cell's plan, its problems)."""
+    plan = table_plan(arch, dtype, gates, batch, hidden)
+    stats = plan_stats(plan, arch, dtype, gates, plan.block_k(hidden), plan.resident(hidden))
+    columns = [f"{s.registers}, {s.spill_bytes} B, {s.shared_bytes / 1024:.0f} KiB" for s in stats]
+    on_chip = "resident" if plan.resident(hidden) else f"streamed ({plan.stream_k})"
+    found = problems(plan, arch, dtype, gates, hidden, batch)
+    row = (f"| {PARTS[arch]['name']} | {'LSTM' if gates == 4 else 'RNN'} | {TRITON_DTYPES[dtype]} | {hidden} | "
+           f"{batch} | {plan.units} × {plan.block_b} | {plan.num_warps} | {on_chip} | "
+           f"{plan.programs(batch, hidden)} | {columns[0]} | {columns[1]} | {'ok' if not found else 'FAILS'} |")
+    return row, found
+
+
 def main() -> int:
     derive = sys.argv[1:2] == ["--derive"]
-    # Optionally one architecture: [--derive] 90
     archs = {int(arch) for arch in sys.argv[1 + derive:]} or set(PARTS)
     cells = [cell for cell in table_cells() if cell[0] in archs]
     if derive:
@@ -168,18 +218,18 @@ def main() -> int:
             print(f"    ({arch}, {TRITON_DTYPES[dtype]!r}, {gates}, {hidden}, {batch}, {plan.block_b}, {plan.num_warps}, "
                   f"{plan.stays_on_chip}, {plan.stream_k}),", flush=True)
         return 0
-    print("| part | cell | dtype | H | B | U × BB | warps | W_hh slice | P | forward: regs, spills, shared | "
-          "backward: regs, spills, shared |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for arch, dtype, gates, hidden, batch in cells:
-        plan = table_plan(arch, dtype, gates, batch, hidden)
-        stats = plan_stats(plan, arch, dtype, gates, plan.block_k(hidden), plan.resident(hidden))
-        columns = [f"{s.registers}, {s.spill_bytes} B, {s.shared_bytes / 1024:.0f} KiB" for s in stats]
-        on_chip = "resident" if plan.resident(hidden) else f"streamed ({plan.stream_k})"
-        print(f"| {PARTS[arch]['name']} | {'LSTM' if gates == 4 else 'RNN'} | {TRITON_DTYPES[dtype]} | {hidden} | "
-              f"{batch} | {plan.units} × {plan.block_b} | {plan.num_warps} | {on_chip} | "
-              f"{plan.programs(batch, hidden)} | {columns[0]} | {columns[1]} |", flush=True)
-    return 0
+    header = ("| part | cell | dtype | H | B | U × BB | warps | W_hh slice | P | forward: regs, spills, shared | "
+              "backward: regs, spills, shared | checked |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+    failures = []
+    for title, group in (("table", cells), ("fallback", [c for c in fallback_cells() if c[0] in archs])):
+        for arch in sorted(archs):
+            print(f"\n{title}, {PARTS[arch]['name']} (sm_{arch}), triton {triton.__version__}:\n{header}")
+            for cell in (c for c in group if c[0] == arch):
+                row, found = table_row(*cell)
+                print(row, flush=True)
+                failures += [f"{row.split(' | ')[:5]}: {problem}" for problem in found]
+    print(f"\n{len(failures)} problems" + "".join(f"\n- {failure}" for failure in failures))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
