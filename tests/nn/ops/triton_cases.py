@@ -206,12 +206,12 @@ def test_poison_fills_new_buffers_with_nan() -> None:
 
 # Every mode and grid against the default plan (the H100's grid: 14 programs of 16 units and 16 rows,
 # one launch per step), at H = 100: 16-unit programs leave a tail of 4 units, 16-row programs a tail of
-# 1 row, and 64- or 32-wide K pieces of the streamed weights tails of 36 and 4.
+# 1 row, and 64- or 16-wide K pieces of the streamed weights tails of 36 and 4.
 PLANS = {
     "persistent-one-program": Plan(units=128, block_b=32, persistent=True),
     "one-program-all-steps-in-one-launch": Plan(units=128, block_b=32),
     "boundaries-14-programs-streamed": Plan(units=16, block_b=16, stays_on_chip=False),
-    "boundaries-14-programs-streamed-32": Plan(units=16, block_b=16, num_warps=8, stays_on_chip=False, stream_k=32),
+    "boundaries-14-programs-streamed-16": Plan(units=16, block_b=16, num_warps=8, stays_on_chip=False, stream_k=16),
     "boundaries-4-programs-wide-units": Plan(units=32, block_b=32, num_warps=8),
 }
 

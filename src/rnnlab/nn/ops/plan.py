@@ -159,17 +159,19 @@ def bucket(value: int, buckets: tuple[int, ...]) -> int | None:
     return next((size for size in buckets if value <= size), None)
 
 
-# Tiles (units, rows) of the plans outside the table, fewest programs last; streamed in pieces of 32
+# Tiles (units, rows) of the plans outside the table, fewest programs last; streamed in pieces of 16
 # with 8 warps. They compile without spills for both cells and dtypes on sm_80 and sm_90 (checked by
-# tests/nn/ops/test_triton_compile.py); 64 units per program spilled the float32 LSTM.
+# tests/nn/ops/test_triton_compile.py); the float32 LSTM spilled with 64 units per program, and on
+# sm_90 with pieces of 32 (16 × 32 and 32 × 64 tiles).
 FALLBACK_TILES = ((16, 16), (16, 32), (16, 64), (32, 64))
+FALLBACK_PIECE = 16
 
 
 def fallback_plan(batch: int, hidden: int, sms: int) -> Plan:
     """The plan outside the table (or where the table's grid exceeds the device's ``sms``): the first
     of :data:`FALLBACK_TILES` whose grid fits on the SMs, weights streamed from L2; where none fits
     (H above 32 units × SMs, or B above 64 rows with large H), the last, with kernel boundaries."""
-    plans = [Plan(units=units, block_b=rows, num_warps=8, stays_on_chip=False, stream_k=32)
+    plans = [Plan(units=units, block_b=rows, num_warps=8, stays_on_chip=False, stream_k=FALLBACK_PIECE)
              for units, rows in FALLBACK_TILES]
     return next((plan for plan in plans if plan.programs(batch, hidden) <= sms), plans[-1])
 
