@@ -29,7 +29,7 @@ LAYERS = {"rnn": ("rnnlab.nn.ops.rnn", "rnn_tanh_triton"), "lstm": ("rnnlab.nn.o
 DTYPES = (torch.float32, torch.bfloat16)
 # The first Triton release the kernels were built and checked with; it has what they use: the acquire
 # poll with a time-out (``tl.atomic_poll(..., timeout_ns=...)``) and cooperative launches
-# (``launch_cooperative_grid``), checked by ``ops/barrier.py:missing_triton_features``.
+# (``launch_cooperative_grid``), checked by :func:`missing_triton_features`.
 MIN_TRITON = "3.9"
 INSTALL_HINT = (
     "install triton with `pip install triton` (the CUDA build of torch brings it), or choose "
@@ -43,7 +43,7 @@ class TritonBackendError(RnnlabError):
 
 def triton_available() -> bool:
     """Whether the triton package can be imported (without importing it), in a release the kernels
-    support (``ops/barrier.py:MIN_TRITON``; a build without version metadata is checked at first use)."""
+    support (:data:`MIN_TRITON`; a build without version metadata is checked at first use)."""
     if importlib.util.find_spec("triton") is None:
         return False
     try:
@@ -86,10 +86,24 @@ def check_call(call: RecurrentCall) -> None:
         )
 
 
+def missing_triton_features() -> list[str]:
+    """What the persistent kernels use that the installed triton lacks (empty when it has all)."""
+    import inspect
+
+    import triton.language as tl
+    from triton.backends.nvidia.compiler import CUDAOptions
+
+    missing = []
+    poll = getattr(tl, "atomic_poll", None)
+    if poll is None or "timeout_ns" not in inspect.signature(poll).parameters:
+        missing.append("tl.atomic_poll with timeout_ns")
+    if "launch_cooperative_grid" not in CUDAOptions.__dataclass_fields__:
+        missing.append("launch_cooperative_grid")
+    return missing
+
+
 def load_layer(cell: str, device_kind: str) -> TritonLayer:
     """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
-    from ..ops.barrier import missing_triton_features
-
     missing = missing_triton_features()
     if missing:
         import triton

@@ -20,7 +20,7 @@ import triton.language as tl
 from torch import Tensor
 
 from ...errors import RnnlabError
-from ..backends.triton import MIN_TRITON
+from ..backends.triton import MIN_TRITON, missing_triton_features
 
 TIMEOUT_ENV = "RNNLAB_TRITON_BARRIER_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 10.0
@@ -42,21 +42,6 @@ def timeout_ns() -> int:
     if not seconds > 0 or seconds == float("inf"):
         raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {text!r}")
     return int(seconds * 1e9)
-
-
-def missing_triton_features() -> list[str]:
-    """What the persistent kernels use that the installed triton lacks (empty when it has all)."""
-    import inspect
-
-    from triton.backends.nvidia.compiler import CUDAOptions
-
-    missing = []
-    poll = getattr(tl, "atomic_poll", None)
-    if poll is None or "timeout_ns" not in inspect.signature(poll).parameters:
-        missing.append("tl.atomic_poll with timeout_ns")
-    if "launch_cooperative_grid" not in CUDAOptions.__dataclass_fields__:
-        missing.append("launch_cooperative_grid")
-    return missing
 
 
 def check_triton_features() -> None:
