@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# GPU check of the triton backend: the GPU tests, then the recurrent benchmark of the cells the issue
-# names (LSTM and RNN, H 256 512 768 1024, B 16 and 64, T 1024, float32 and bfloat16; triton against
-# torch), cuDNN's published anchor cell first.
+# GPU check of the triton backend: the GPU tests (the kernels against cuDNN and loop; backend auto),
+# then the recurrent benchmark of the cells the issue names (LSTM and RNN, H 256 512 768 1024, B 16
+# and 64, T 1024, float32 and bfloat16; triton against torch), cuDNN's published anchor cell first.
 #
 #   scripts/gpu-check.sh OUT_DIR        (or OUT=OUT_DIR scripts/gpu-check.sh)
 #
@@ -55,8 +55,8 @@ cat "$out/versions.txt"
 
 echo "gpu-check: GPU tests -> $out/pytest.log"
 tests_status=0
-timeout "${TEST_TIMEOUT_S:-150}" "$python" -m pytest tests/nn/test_triton_gpu.py -q -p no:cacheprovider \
-    -rfEs --durations=10 > "$out/pytest.log" 2>&1 || tests_status=$?
+timeout "${TEST_TIMEOUT_S:-150}" "$python" -m pytest tests/nn/test_triton_gpu.py tests/models/test_backend_choice.py \
+    -q -p no:cacheprovider -rfEs --durations=10 > "$out/pytest.log" 2>&1 || tests_status=$?
 tail -n 5 "$out/pytest.log"
 
 json="benchmarks/results/recurrent-device.json"  # "device" becomes the device's name, e.g. nvidia-h100-80gb-hbm3

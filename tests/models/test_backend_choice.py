@@ -127,3 +127,13 @@ def test_tolerance_follows_the_dtype_and_tf32_on_the_gpu(monkeypatch):
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
     assert backend_choice.tolerance(torch.float32, cuda) == ("tf32", 1e-2)
     assert backend_choice.tolerance(torch.float32, cpu) == ("float32", 1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (scripts/gpu-check.sh runs it)")
+def test_on_a_gpu_triton_agrees_with_cudnn_and_both_are_timed():
+    objective = Objective()
+    objective.model.cuda()
+    objective.inputs, objective.targets = objective.inputs.cuda(), objective.targets.cuda()
+    choice = choose_backend(objective, torch.device("cuda"))
+    assert choice.backend in ("triton", "torch") and objective.model.rnn.backend == choice.backend
+    assert choice.candidate_ms > 0 and choice.reference_ms > 0, choice.reason
