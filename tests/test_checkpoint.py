@@ -1,12 +1,23 @@
 import math
+import os
 import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
 
-from rnnlab import checkpoint
+from rnnlab import checkpoint, train_lock
+from rnnlab.errors import RnnlabError
+from rnnlab.train import TrainConfig, fit
+from rnnlab.workflow import Plan
 
 
 def test_nested_state_round_trip(tmp_path):
@@ -109,3 +120,79 @@ def test_failed_save_keeps_previous_checkpoint(tmp_path):
         checkpoint.save(path, {"epoch": 2, "bad": object()})
     assert checkpoint.load(path) == {"epoch": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["c.safetensors"]
+
+
+HOLD = """
+import sys, time
+from rnnlab import train_lock
+with train_lock.hold(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def held(tmp_path):
+    """A child process that holds the training lock of tmp_path/checkpoints/c/m/seed1 until killed."""
+    folder = tmp_path / "checkpoints" / "c" / "m" / "seed1"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"), "SLURM_JOB_ID": "77"}
+    child = subprocess.Popen([sys.executable, "-c", HOLD, str(folder)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "held\n"
+        yield child, folder
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_trainer_holding_its_folder_is_listed_until_it_is_killed(held, tmp_path):
+    child, folder = held
+    [trainer] = train_lock.running_trainers(tmp_path / "checkpoints")
+    assert (trainer.folder, trainer.pid, trainer.slurm_job) == (folder, child.pid, "77")
+    assert trainer.host == socket.gethostname()
+    Plan.remove_empty_checkpoint_folders(tmp_path / "checkpoints")
+    assert (folder / train_lock.LOCK).exists()  # held: kept with its folder
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert train_lock.running_trainers(tmp_path / "checkpoints") == []
+    assert (folder / train_lock.LOCK).exists()  # a kill -9 leaves the file, which nobody holds
+    Plan.remove_empty_checkpoint_folders(tmp_path / "checkpoints")
+    assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_second_trainer_on_a_held_folder_is_refused(held, tmp_path):
+    child, folder = held
+    objective = SimpleNamespace(model=torch.nn.Linear(2, 1))
+    expected = (rf"{re.escape(str(folder))} is in use by training job pid {child.pid} on host \S+ since \S+, "
+                rf"SLURM job 77; wait for it or kill {child.pid} \(or scancel 77\), then rerun")
+    with pytest.raises(RnnlabError, match=expected):
+        fit(objective, TrainConfig(epochs=1), tmp_path / "out", fingerprint="x", model_meta={}, status_extra={},
+            checkpoint_dir=folder)
+    assert train_lock.running_trainers(tmp_path / "checkpoints")[0].pid == child.pid  # the holder keeps it
+
+
+def test_a_finished_trainer_leaves_no_lock_and_no_empty_folder(tmp_path):
+    folder = tmp_path / "checkpoints" / "seed1"
+    with train_lock.hold(folder):
+        assert (folder / train_lock.LOCK).exists()
+    assert not folder.exists()
+    with train_lock.hold(folder):
+        (folder / "checkpoint.safetensors").write_bytes(b"x")  # a kept checkpoint keeps its folder
+    assert [p.name for p in folder.iterdir()] == ["checkpoint.safetensors"]
+
+
+def test_snakemake_start_names_the_running_trainers_and_refuses(held, tmp_path, capsys):
+    child, folder = held
+    root = tmp_path / "checkpoints"
+    with pytest.raises(RnnlabError) as info:
+        Plan.refuse_while_training(["snakemake", "--cores", "2"], root)
+    message = str(info.value)
+    assert message.startswith(f"1 training job(s) still running in {root}:\n  {folder}: training job pid {child.pid} ")
+    assert f"stop them (kill {child.pid} (or scancel 77))" in message
+    assert "`snakemake --unlock`" in message
+    for argv in (["snakemake", "-n"], ["snakemake", "-np"], ["snakemake", "--unlock"]):
+        Plan.refuse_while_training(argv, root)  # told, not refused: these start no job
+        assert f"warning: 1 training job(s) still running in {root}" in capsys.readouterr().err
+    child.kill()
+    child.wait()
+    Plan.refuse_while_training(["snakemake", "--cores", "2"], root)

@@ -1,4 +1,5 @@
 import copy
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -192,11 +193,27 @@ def _message(raw) -> str:
 
 
 @pytest.mark.parametrize("key", ["hidden", "emb"])
-def test_model_too_large_for_the_machine_is_refused(raw, key):
-    raw["experiments"]["lm"]["models"]["lstm"][key] = 10**9
+@pytest.mark.parametrize("task, model", [("lm", "rnn"), ("lm", "lstm"), ("tagging", "bilstm"), ("lm", "window")])
+def test_model_too_large_for_the_machine_is_refused(raw, task, model, key):
+    raw["experiments"][task]["models"][model][key] = 10**9
     message = _message(raw)
-    assert f"experiments.lm.models.lstm.{key}: training needs about" in message
+    assert f"experiments.{task}.models.{model}.{key}: training needs about" in message
     assert "GiB" in message and "this machine's" in message
+
+
+def test_a_gpu_run_is_compared_with_the_gpu_memory(raw, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index: SimpleNamespace(total_memory=2**30))
+    monkeypatch.setattr("rnnlab.models.neural.resolve_runtime", lambda device, backend: (device, "torch"))
+    raw["device"] = "cuda"
+    raw["experiments"]["lm"]["models"]["lstm"]["hidden"] = 4096
+    message = _message(raw)
+    assert "experiments.lm.models.lstm.hidden: training needs about" in message
+    assert "more than GPU 0's 1.0 GiB" in message
+    raw["device"] = "cpu"
+    from_dict(raw)  # the same model fits this machine's memory
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])

@@ -105,7 +105,8 @@ def _texts(fig):
 
 def test_figures_have_a_paper_width_readable_fonts_and_embedded_truetype(tmp_path: Path):
     from rnnlab import style
-    from rnnlab.plots import PlotData, figure_specs, set_theme
+    from rnnlab.metric_figures import PlotData, figure_specs
+    from rnnlab.plots import set_theme
 
     rows = [dict(task=t, corpus=c, model=m, seed=s, split="test", metric=metric, value=v + s)
             for t, c, metric, models in (("lm", "c", "perplexity", ("ngram-kn2", "ngram-kn3", "rnn", "lstm")),

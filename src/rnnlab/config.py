@@ -20,7 +20,9 @@ import jsonschema
 import yaml
 
 from .analysis.registry import ANALYSES
+from .analysis.settings import entry_schema
 from .errors import ConfigError
+from .models.memory import MemoryEstimate
 
 SCHEMA_RESOURCE = ("rnnlab.schemas", "config.schema.yaml")
 
@@ -31,11 +33,10 @@ MAX_GENERATED = 10_000_000
 # Largest learning rate accepted: far above any useful value, yet it keeps 1e300 from overflowing.
 MAX_LR = 100.0
 
-# Bytes per float32 weight in training: the weight, its gradient and Adam's two moments
-# (Kingma & Ba 2015, Algorithm 1).
-BYTES_PER_PARAM = 4 * 4
-# Vocabulary size assumed when the config does not bound it (vocab.max_size).
+# Vocabulary size assumed when the config does not bound it (vocab.max_size), and label count
+# assumed when a corpus does not declare its labels.
 ASSUMED_VOCAB = 50_000
+ASSUMED_LABELS = 100
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class AnalysisConfig:
     enabled: bool
     corpora: tuple[str, ...]
     models: tuple[str, ...] | None  # None: every model of the experiment the analysis can read
-    settings: Any  # the analysis' settings dataclass (analysis/settings.py)
+    settings: Any  # the analysis' settings dataclass (beside its record in analysis/registry.py)
 
     def cli_args(self, seeds: tuple[int, ...]) -> list[str]:
         """The settings as ``rnnlab analyze <name>`` options (``params`` as --params-json)."""
@@ -148,8 +149,27 @@ class Config:
 
 
 def load_schema() -> dict[str, Any]:
+    """The config schema, with one entry per analysis under ``analysis`` built from its record and settings."""
     text = resources.files(SCHEMA_RESOURCE[0]).joinpath(SCHEMA_RESOURCE[1]).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    schema = yaml.safe_load(text)
+    schema["properties"]["analysis"]["properties"] = {name: entry_schema(a) for name, a in ANALYSES.items()}
+    return schema
+
+
+def fill_defaults(raw: dict[str, Any]) -> None:
+    """Set every default of the schema that ``raw`` leaves out, in place (as Snakemake's ``validate`` does);
+    ``raw`` must be valid (:func:`validate_dict`)."""
+    base = jsonschema.Draft202012Validator
+    check_properties = base.VALIDATORS["properties"]
+
+    def properties(validator: Any, props: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Any:
+        if isinstance(instance, dict):
+            for key, sub in props.items():
+                if "default" in sub:
+                    instance.setdefault(key, sub["default"])
+        yield from check_properties(validator, props, instance, schema)
+
+    jsonschema.validators.extend(base, {"properties": properties})(load_schema()).validate(raw)
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -287,8 +307,9 @@ def _model_problems(raw: dict[str, Any]) -> list[str]:
                 if entry.check is not None:
                     params = {**training, **(own or {})} if entry.trains else dict(own or {})
                     entry.check(task, params, raw.get("device", "cpu"), raw.get("backend"))
-                    if entry.trains:
-                        problems += _memory_problems(raw, task, model, params)
+                    if entry.estimate is not None:
+                        problems += _memory_problems(raw, task, model, entry.estimate(task, params,
+                                                                                      *_output_bounds(raw, task)))
             except ConfigError as exc:
                 problems.append(f"experiments.{task}.models.{model}: {exc}")
     return problems
@@ -299,40 +320,39 @@ def machine_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def _vocab_bound(raw: dict[str, Any], task: str) -> int:
-    """The largest vocabulary among the experiment's corpora (vocab.max_size, else ASSUMED_VOCAB)."""
-    sizes = []
+def device_memory(device: str) -> tuple[int, str] | None:
+    """The memory a job on ``device`` can use and what to call it; None where it is not known here."""
+    if device == "auto" or device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            index = torch.device("cuda" if device == "auto" else device).index or 0
+            return torch.cuda.get_device_properties(index).total_memory, f"GPU {index}'s"
+        if device != "auto":
+            return None  # no GPU here: the model's check refuses the device, with its own message
+    return machine_memory(), "this machine's"
+
+
+def _output_bounds(raw: dict[str, Any], task: str) -> tuple[int, int]:
+    """The largest vocabulary (vocab.max_size, else ASSUMED_VOCAB) and label set (declared labels, else
+    ASSUMED_LABELS) among the experiment's corpora."""
+    vocab, labels = [], []
     for corpus in raw["experiments"][task]["corpora"]:
         c = raw["corpora"].get(corpus) or {}
         size = (c.get("vocab") or {}).get("max_size") or (raw.get("vocab") or {}).get("max_size")
-        sizes.append(size or ASSUMED_VOCAB)
-    return max(sizes, default=ASSUMED_VOCAB)
+        vocab.append(size or ASSUMED_VOCAB)
+        labels.append(len(c.get("labels") or ()) or ASSUMED_LABELS)
+    return max(vocab, default=ASSUMED_VOCAB), max(labels, default=ASSUMED_LABELS)
 
 
-def estimate_memory(params: dict[str, Any], vocab: int) -> tuple[str, int]:
-    """The hyperparameter that dominates and a rough training memory in bytes.
-
-    Weights: embedding and output layer (vocab x emb, hidden x vocab) plus per layer the four
-    LSTM gates over [input; hidden] (Hochreiter & Schmidhuber 1997), times BYTES_PER_PARAM.
-    Activations: batch_size x bptt x hidden per layer, the gates kept for the backward pass.
-    """
-    emb, hidden = int(params.get("emb", 256)), int(params.get("hidden", 256))
-    layers, window = int(params.get("layers", 1)), int(params.get("window", 1))
-    batch, steps = int(params.get("batch_size", 32)), int(params.get("bptt", 64))
-    weights = vocab * emb + hidden * vocab + layers * 4 * (emb * window + hidden + 1) * hidden
-    activations = batch * steps * (4 * hidden * layers + vocab) * 4
-    key = "hidden" if hidden >= emb else "emb"
-    return key, weights * BYTES_PER_PARAM + activations
-
-
-def _memory_problems(raw: dict[str, Any], task: str, model: str, params: dict[str, Any]) -> list[str]:
-    key, need = estimate_memory(params, _vocab_bound(raw, task))
-    have = machine_memory()
-    if need <= have:
+def _memory_problems(raw: dict[str, Any], task: str, model: str, estimate: MemoryEstimate) -> list[str]:
+    available = device_memory(str(raw.get("device", "cpu")))
+    if available is None or estimate.bytes <= available[0]:
         return []
-    return [f"experiments.{task}.models.{model}.{key}: training needs about {need / 2**30:.1f} GiB "
-            f"(weights, gradients, Adam state and activations), more than this machine's "
-            f"{have / 2**30:.1f} GiB; use smaller emb/hidden/batch_size/bptt"]
+    have, whose = available
+    return [f"experiments.{task}.models.{model}.{estimate.key}: training needs about {estimate.bytes / 2**30:.1f} "
+            f"GiB (weights, gradients, Adam state and activations), more than {whose} {have / 2**30:.1f} GiB; "
+            "use smaller emb/hidden/batch_size/bptt"]
 
 
 def _analysis_problems(raw: dict[str, Any]) -> list[str]:

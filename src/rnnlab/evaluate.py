@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import RnnlabError
 from .io import atomic_dir, atomic_path, write_json
-from .metrics import TIDY_COLUMNS
+from .metrics import TIDY_COLUMNS, headline_split
 from .models.backend_choice import BACKEND_TIMINGS
 from .models.registry import TASKS, EvalRequest, get_model
 
@@ -73,11 +73,7 @@ def plot_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Small CSVs for ``dvc plots``: one per (task, metric), mean over seeds on the headline split."""
     out = {}
     for (task, metric), g in table[table["metric"].isin(HEADLINE_METRICS)].groupby(["task", "metric"]):
-        parts = []
-        for _, c in g.groupby("corpus"):
-            split = "test" if (c["split"] == "test").any() else "valid"
-            parts.append(c[c["split"] == split])
-        means = pd.concat(parts).groupby(["corpus", "model", "split"], as_index=False)["value"].mean()
+        means = headline_split(g).groupby(["corpus", "model", "split"], as_index=False)["value"].mean()
         out[f"{task}_{metric}"] = means.rename(columns={"value": metric})
     return out
 

@@ -1,6 +1,6 @@
 """``rnnlab figures``: every figure of a run, drawn again from cached results.
 
-The metric figures come from :mod:`rnnlab.plots` and the analysis figures from each analysis'
+The metric figures come from :mod:`rnnlab.metric_figures` and the analysis figures from each analysis'
 ``redraw``; ``index.json`` lists them in report order, each with its report ``section``
 ("results", or the analysis it belongs to). Only cached files are read (``results/metrics.csv``,
 ``results/curves.csv`` and the tables of ``results/analysis``), so the figures are regenerated in
@@ -17,7 +17,8 @@ import pandas as pd
 from .analysis.registry import ANALYSES, analysis_folders, redraw
 from .io import atomic_dir, write_json
 from .job_times import read_job_times
-from .plots import FORMATS, PlotData, figure_specs, save_figures, set_theme
+from .metric_figures import PlotData, figure_specs
+from .plots import FORMATS, save_figures, set_theme
 
 
 def _analysis_figures(tmp: Path, root: Path) -> list[dict]:

@@ -1,11 +1,22 @@
-"""Metric functions and the tidy metrics-row format shared by every model."""
+"""Metric functions, the tidy metrics-row format shared by every model, and how rows are summarised.
+
+A summary over seeds is the mean and its 95% confidence interval, Student's t:
+mean ± t_{0.975, n−1} · s / √n (s the sample standard deviation), so three seeds give a wide
+interval, as they should; with one value there is no interval. Summaries and comparisons read each
+corpus' headline split (:func:`headline_split`). scipy and pandas are imported only by the
+functions that need them, so a model importing this module does not load them.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Columns every row of results/metrics.csv has, in this order; models may add more after them.
 TIDY_COLUMNS = ("task", "corpus", "model", "seed", "split", "metric", "value")
@@ -60,3 +71,48 @@ def classification_rows(task: str, corpus: str, model: str, seed: int, split: st
         row(task, corpus, model, seed, split, "accuracy", 100 * accuracy(gold, pred), **extra),
         row(task, corpus, model, seed, split, "macro_f1", 100 * macro_f1(gold, pred, labels), **extra),
     ]
+
+
+@dataclass(frozen=True)
+class MeanCI:
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def format(self, digits: int = 2) -> str:
+        if math.isnan(self.mean):
+            return "—"
+        if self.n < 2 or self.half_width == 0:
+            return f"{self.mean:.{digits}f}"
+        return f"{self.mean:.{digits}f} ± {self.half_width:.{digits}f}"
+
+
+def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
+    """Mean and Student's t interval of ``values`` (NaN left out)."""
+    from scipy import stats
+
+    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    n = len(x)
+    if n == 0:
+        return MeanCI(float("nan"), float("nan"), float("nan"), 0)
+    m = float(x.mean())
+    if n < 2:
+        return MeanCI(m, m, m, n)
+    h = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    return MeanCI(m, m - h, m + h, n)
+
+
+def headline_split(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each corpus' headline split: test where it has one, else valid."""
+    import pandas as pd
+
+    parts = []
+    for _, group in metrics.groupby("corpus", sort=True):
+        split = "test" if (group["split"] == "test").any() else "valid"
+        parts.append(group[group["split"] == split])
+    return pd.concat(parts) if parts else metrics.iloc[0:0]

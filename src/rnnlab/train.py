@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import checkpoint
+from . import checkpoint, train_lock
 from .errors import ConfigError
 from .io import make_dir
 
@@ -294,7 +294,8 @@ class _Run:
         make_dir(self.out_dir)
         (self.out_dir / "status.json").unlink(missing_ok=True)
         try:
-            return self._run()
+            with train_lock.hold(self.checkpoint_path.parent):  # also removes the folder once it is empty
+                return self._run()
         except KeyboardInterrupt:
             print(self._interrupted_message(), file=sys.stderr)
             raise
@@ -461,6 +462,4 @@ class _Run:
         checkpoint.write_artefacts(self.out_dir, weights, self.model_meta, progress.history, self.log.arrays(), status)
         if outcome == "completed":
             self.checkpoint_path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                self.checkpoint_path.parent.rmdir()  # only if nothing else is in it
         return status

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import train_lock
 from .analysis.registry import ANALYSES
 from .config import AnalysisConfig, Config, CorpusConfig
 
@@ -91,11 +92,17 @@ class Plan:
         root = Path(root)
         if not root.is_dir():
             return
+        train_lock.remove_unheld(root)  # left by a killed trainer; a held one keeps its folder
         for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
             with contextlib.suppress(OSError):
                 folder.rmdir()  # only if empty
         with contextlib.suppress(OSError):
             root.rmdir()
+
+    @staticmethod
+    def refuse_while_training(argv: list[str], root: str | Path = "results/checkpoints") -> None:
+        """At Snakemake's start: name the training jobs still running under ``root`` and refuse to start."""
+        train_lock.refuse_while_training(root, argv)
 
     def backend_option(self) -> str:
         """``--backend NAME`` for the train and evaluate rules when the config names one, else nothing."""

@@ -9,8 +9,7 @@ from rnnlab.analysis.common import write_output
 from rnnlab.analysis.context import context_usage, contexts, run_rows
 from rnnlab.analysis.context_reach import reach_table
 from rnnlab.analysis.context_scorers import RecurrentContextScorer
-from rnnlab.analysis.registry import redraw
-from rnnlab.analysis.settings import ContextSettings
+from rnnlab.analysis.registry import ContextSettings, redraw
 from rnnlab.data.prepare import prepare_corpus, raw_files
 from rnnlab.data.processed import split_path
 from rnnlab.data.synthetic import generate

@@ -3,17 +3,17 @@ the CLI and the config reader agree with it."""
 
 import argparse
 from dataclasses import fields
-from importlib import resources
 
 import pytest
 import yaml
 
 from rnnlab.analysis import cli
-from rnnlab.analysis.registry import ANALYSES
-from rnnlab.analysis.settings import ClippingSettings, GradientSettings, default_of
+from rnnlab.analysis.registry import ANALYSES, ClippingSettings, GradientSettings
+from rnnlab.analysis.settings import default_of
+from rnnlab.config import load_schema
 from rnnlab.errors import ConfigError
 
-SCHEMA = yaml.safe_load(resources.files("rnnlab.schemas").joinpath("config.schema.yaml").read_text())
+SCHEMA = load_schema()
 SELECTION = {"enabled", "corpora", "models"}  # keys of every analysis entry, not settings
 
 
@@ -57,3 +57,13 @@ def test_limits_name_the_setting():
         ClippingSettings(lr=float("nan"))
     with pytest.raises(ConfigError, match="setting 'seeds' must be at least 0"):
         ClippingSettings(seeds=(-1,))
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", "paper.yaml"])
+def test_shipped_configs_set_only_settings_that_depart_from_their_default(repo_root, preset):
+    raw = yaml.safe_load((repo_root / "config" / preset).read_text())
+    for name, entry in raw["analysis"].items():
+        defaults = {f.name: default_of(f) for f in fields(ANALYSES[name].settings)}
+        restated = {k: v for k, v in entry.items()
+                    if k in defaults and (tuple(v) if isinstance(v, list) else v) == defaults[k]}
+        assert not restated, f"{preset}: analysis.{name} restates its default(s) {restated}"

@@ -1,5 +1,5 @@
-"""Faults injected into a real run of the tiny DAG: killed jobs, a killed Snakemake, a second
-Snakemake, a full disk, and a config asking for hardware this machine lacks."""
+"""Faults injected into a real run of the tiny DAG: killed jobs, a killed Snakemake (with or without
+its jobs), a second Snakemake, a full disk, and a config asking for hardware this machine lacks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import resource
 import signal
 import subprocess
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 import psutil
@@ -108,27 +108,57 @@ def test_snakemake_killed_mid_dag_then_rerun_redoes_incomplete_outputs(tmp_path,
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
-def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, reference_metrics):
-    work = tiny_dag.workdir(tmp_path / "work")
+@contextlib.contextmanager
+def held_lstm(tiny_dag, work: Path) -> Iterator[tuple[subprocess.Popen, psutil.Process]]:
+    """A run of the tiny DAG and its LSTM job, suspended mid-training; whatever is left of the run's process
+    group is killed on leaving."""
     first = tiny_dag.start(tiny_dag.snakemake("--cores", "2", tiny_dag.metrics), work)
     try:
         tiny_dag.wait_for(lambda: mid_epoch_checkpoint(work / tiny_dag.lstm_checkpoint, min_epoch=0),
-                          "the first run to be training", first)
+                          "the LSTM to be training", first)
         training = training_process(first)
-        training.suspend()  # hold the first run mid-job while the second ones start
+        training.suspend()
+        yield first, training
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(first.pid, signal.SIGKILL)
+
+
+def test_second_snakemake_is_refused_and_the_first_finishes(tmp_path, tiny_dag, reference_metrics):
+    work = tiny_dag.workdir(tmp_path / "work")
+    with held_lstm(tiny_dag, work) as (first, training):
         plain = tiny_dag.run(tiny_dag.snakemake("--cores", "1", tiny_dag.metrics), work, check=False)
-        # --rerun-incomplete (as in profiles/slurm) would redo the running job's output: the lock stops it.
+        # --rerun-incomplete (as in profiles/slurm) would redo the running job's output.
         redo = tiny_dag.run(tiny_dag.snakemake("--cores", "1", "--rerun-incomplete", tiny_dag.metrics), work,
                             check=False)
         training.resume()
         out, _ = first.communicate(timeout=600)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-    assert plain.returncode != 0 and "Incomplete files:" in plain.stderr  # the running job's output
-    assert redo.returncode != 0 and LOCK_MESSAGE in redo.stderr
+    # Both are refused at the start, naming the first run's training job, before Snakemake's own checks
+    # (the incomplete output, the lock) would refuse them.
+    for second in (plain, redo):
+        assert second.returncode != 0 and f"training job pid {training.pid} on host" in second.stdout + second.stderr
     assert first.returncode == 0, out[-4000:]
     assert_frame_equal(tiny_dag.metric_table(work), reference_metrics)
+
+
+def test_snakemake_killed_alone_then_restart_names_its_running_job(tmp_path, tiny_dag, reference_metrics):
+    work = tiny_dag.workdir(tmp_path / "work")
+    with held_lstm(tiny_dag, work) as (first, orphan):
+        os.kill(first.pid, signal.SIGKILL)  # Snakemake alone: its job lives on, holding its lock
+        first.wait(timeout=60)  # (its output pipe stays open in the job)
+        again = tiny_dag.run(tiny_dag.snakemake("--cores", "2", "--rerun-incomplete", tiny_dag.metrics), work,
+                             check=False)
+        orphan.resume()
+        orphan.wait(timeout=300)
+    said = again.stdout + again.stderr
+    assert again.returncode != 0
+    assert (f"results/checkpoints/synthetic-lm/lstm/seed1: training job pid {orphan.pid} on host" in said
+            and f"kill {orphan.pid}" in said), said
+    assert LOCK_MESSAGE not in said  # named first, before Snakemake's own lock check
+    tiny_dag.run(tiny_dag.snakemake("--unlock"), work)
+    tiny_dag.run(tiny_dag.snakemake("--cores", "2", "--rerun-incomplete", tiny_dag.metrics), work)
+    assert_frame_equal(tiny_dag.metric_table(work), reference_metrics)
+    assert not (work / "results/checkpoints").exists()
 
 
 @contextlib.contextmanager

@@ -245,6 +245,18 @@ def test_undeclared_label_hint_names_the_config_key(tmp_path):
         prepare_corpus(raw_files(raw, "classification"), "classification", tmp_path / "o", "lower", name="mini")
 
 
+def test_declared_label_hint_names_the_config_key(tmp_path):
+    cls, ner = tmp_path / "cls", tmp_path / "ner"
+    with pytest.raises(CorpusError, match=r"'pos' is not one of \['neg'\]; these are the labels declared under "
+                                          r"corpora\.mini\.labels in the config"):
+        prepare_corpus(raw_files(cls_raw(cls), "classification"), "classification", cls / "o", "lower",
+                       labels=["neg"], name="mini")
+    with pytest.raises(CorpusError, match=r"'B-PER' is not one of B-LOC, I-LOC, O; these are the tags declared under "
+                                          r"corpora\.mini\.labels in the config"):
+        prepare_corpus(raw_files(ner_raw(ner), "ner"), "ner", ner / "o", "whitespace",
+                       labels=["O", "B-LOC", "I-LOC"], name="mini")
+
+
 def test_cli_labels_as_json_keep_commas(tmp_path):
     raw = cls_raw(tmp_path, valid="sentence\tlabel\tsource\nfine\tpos, really\tq\n")
     args = _parser().parse_args([

@@ -1,14 +1,25 @@
 import json
+from html import unescape
 import re
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from rnnlab.errors import RnnlabError
 from rnnlab.figures import make_figures
 from rnnlab.report.render import write_report
 
 
-def _run_files(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+def _stats_json(test_oov_rate: float) -> str:
+    split = dict(word_tokens=3, oov=0, source_unk=0, unk_rate=0.0)
+    return json.dumps({"corpus": "syn", "task": "lm", "tokenizer": "whitespace", "vocab_size": 5, "min_freq": 1,
+                       "max_size": None, "splits": {
+                           "train": {"lines": 3, "tokens": 12, "types": 5, "oov_rate": 0.0, **split},
+                           "test": {"lines": 1, "tokens": 4, "types": 3, "oov_rate": test_oov_rate, **split}}})
+
+
+def _run_files(tmp_path: Path, test_oov_rate: float = 0.25) -> tuple[Path, Path, Path, Path]:
     rows = []
     for seed, ppl in ((1, 100.0), (2, 110.0), (3, 105.0)):
         rows.append(dict(task="lm", corpus="syn", model="lstm", seed=seed, split="test", metric="perplexity",
@@ -23,9 +34,7 @@ def _run_files(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
     make_figures(metrics, figures)
     corpus = tmp_path / "processed" / "syn"
     corpus.mkdir(parents=True)
-    (corpus / "stats.json").write_text(json.dumps({"corpus": "syn", "task": "lm", "splits": {
-        "train": {"lines": 3, "tokens": 12, "types": 5, "oov_rate": 0.0},
-        "test": {"lines": 1, "tokens": 4, "types": 3, "oov_rate": 0.25}}}))
+    (corpus / "stats.json").write_text(_stats_json(test_oov_rate))
     bench = tmp_path / "benchmarks" / "train_model"
     bench.mkdir(parents=True)
     (bench / "x.tsv").write_text("s\th:m:s\tmax_rss\n1.5\t0:00:01\t10\n")
@@ -79,6 +88,27 @@ def test_markdown_title_is_escaped(tmp_path: Path):
     write_report(metrics, figures, [corpus], config, bench, tmp_path / "report")
     first = (tmp_path / "report" / "report.md").read_text().splitlines()[0]
     assert first == "# &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
+
+
+def test_a_mostly_out_of_vocabulary_split_is_warned_about(tmp_path: Path):
+    for rate, warned in ((0.9, True), (0.25, False)):
+        (tmp_path / str(rate)).mkdir()
+        metrics, figures, corpus, bench = _run_files(tmp_path / str(rate), rate)
+        out = tmp_path / str(rate) / "report"
+        html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, out).read_text()
+        md = (out / "report.md").read_text()
+        warning = "corpus syn: 90.0% of the test split's tokens are out of the vocabulary (above 50%)"
+        assert (f'<p class="warn">{warning}' in unescape(html)) is warned
+        assert (f"> {warning}" in md) is warned
+        assert "tokens are out of the vocabulary" not in html + md or warned
+
+
+def test_an_output_folder_that_cannot_be_created_gives_one_clear_error(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(RnnlabError, match=r"cannot create output folder .*file\.txt/report/tables: Not a directory"):
+        write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, blocker / "report")
 
 
 def test_provenance_shows_the_backend_check_of_auto_jobs_from_the_timings(tmp_path: Path):

@@ -1,16 +1,21 @@
 # Configuration checks and the helpers every rule file uses. The config is validated before
-# any job runs: first by rnnlab (schema + model registry, one message naming each bad key),
-# then by Snakemake against the same schema, which also fills in defaults.
+# any job runs by rnnlab (schema + model registry, one message naming each bad key); then the
+# schema's defaults are filled in (the schema's analysis section is built from the analyses'
+# records, so rnnlab loads it, not Snakemake's validate).
 import json
+import sys
 
-from snakemake.utils import validate
-
-from rnnlab.config import from_dict
+from rnnlab.config import fill_defaults, from_dict
 from rnnlab.workflow import Plan
 
 CFG = from_dict(config, "config")
-validate(config, "../schemas/config.schema.yaml")
+fill_defaults(config)
 PLAN = Plan(CFG)
+
+# Training jobs still running (those of a Snakemake that was killed) are named here, before
+# Snakemake's lock and incomplete-output checks, which onstart would come after.
+if workflow.is_main_process:
+    PLAN.refuse_while_training(sys.argv)
 
 
 wildcard_constraints:

@@ -28,7 +28,8 @@ from ..models.neural import load_trained
 from ..models.registry import model_sort_key
 from .. import style
 from ..plots import set_theme
-from .common import AnalysisOutput, model_meta, run_id
+from .common import AnalysisOutput, Request, model_meta, run_id
+from .registry import BidirectionalSettings
 from .stats import compare, phrase
 from .stats import mean_ci
 
@@ -194,3 +195,8 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
     summary = read_json(folder / "summary.json")
     table = pd.read_csv(folder / "breakdown.csv", dtype={"level": str, "factor": str})
     return [("bidirectional", draw(table), summary["captions"]["bidirectional"])]
+
+
+def run(request: Request, settings: BidirectionalSettings) -> AnalysisOutput:
+    return bidirectional(request.corpus_dir, request.models, settings.split, settings.length_buckets,
+                         request.torch_device(), settings.headline_factor)

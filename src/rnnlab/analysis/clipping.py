@@ -23,8 +23,8 @@ from ..models import neural
 from ..models.registry import TrainRequest
 from .. import style
 from ..plots import set_theme
-from .common import AnalysisOutput
-from .settings import ClippingSettings
+from .common import AnalysisOutput, Request
+from .registry import ClippingSettings
 from .stats import compare, phrase
 from .stats import mean_ci
 
@@ -125,3 +125,9 @@ def clipping(corpus: str, corpus_dir: Path, runs_dir: Path, settings: ClippingSe
                "log scales.")
     summary["captions"] = {"clipping": caption}
     return AnalysisOutput({"traces": traces, "runs": runs}, summary)
+
+
+def run(request: Request, settings: ClippingSettings) -> AnalysisOutput:
+    """Train into ``<out>/runs`` (kept with the tables), recording the corpus by --corpus or the folder's name."""
+    return clipping(request.corpus or request.corpus_dir.name, request.corpus_dir, request.out / "runs", settings,
+                    device=request.device, threads=request.threads)

@@ -1,7 +1,8 @@
-"""What every analysis shares: its output record, the trained-run id it reads, and writing both.
+"""What every analysis shares: what it is asked, its output record, the trained-run id it reads, and writing.
 
-Every analysis returns an :class:`AnalysisOutput` (tidy tables and a JSON summary holding the
-figure captions) that :func:`write_output` puts into one folder atomically::
+``rnnlab analyze <name>`` hands the module's ``run`` a :class:`Request` and its settings; every
+analysis returns an :class:`AnalysisOutput` (tidy tables and a JSON summary holding the figure
+captions) that :func:`write_output` puts into one folder atomically::
 
     <out>/<table>.csv  summary.json  [<figure>.{png,pdf,svg}  <figure>.txt  index.json]
 """
@@ -20,12 +21,39 @@ from ..io import atomic_dir, read_json, write_json
 from .registry import redraw
 
 
+@dataclass(frozen=True)
+class Request:
+    """The inputs of one ``rnnlab analyze <name>`` run, from its command line."""
+
+    out: Path  # the folder being written (it replaces --out when the run succeeds)
+    corpus_dir: Path | None = None  # --corpus-dir: the processed corpus (analyses with a task)
+    models: tuple[str, ...] = ()  # MODEL_DIR arguments: trained model folders (analyses with model families)
+    corpus: str | None = None  # --corpus: the corpus name recorded with the runs an analysis trains
+    metrics: str | None = None  # --metrics: the tidy metrics table (analyses over all corpora), as given
+    device: str = "cpu"
+    threads: int = 1
+
+    def torch_device(self) -> Any:
+        """The torch device to run on, with torch limited to ``threads`` CPU threads."""
+        import torch
+
+        from ..models.neural import resolve_device
+
+        torch.set_num_threads(self.threads)
+        return resolve_device(self.device)
+
+
 @dataclass
 class AnalysisOutput:
     """Tables by name and a JSON-serialisable summary (with ``captions``: figure name -> caption)."""
 
     tables: dict[str, Any]
     summary: dict[str, Any]
+
+
+def statements(summary: dict[str, Any]) -> list[str]:
+    """The sentences of an analysis' summary: what it found, in words."""
+    return list(summary.get("statements") or summary.get("sentences") or [])
 
 
 @dataclass(frozen=True)

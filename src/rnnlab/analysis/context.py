@@ -27,12 +27,12 @@ from ..data.corpus_io import Probe, read_probes
 from ..io import read_json
 from .. import style
 from ..plots import set_theme
-from .common import AnalysisOutput, run_id
+from .common import AnalysisOutput, Request, run_id
 from .context_perturb import PERTURBATIONS, perturbed, sample_targets, train_unigram
 from .context_scorers import load_context_scorer
 from .long_distance import Text, check_probes
 from .context_reach import models_in_order, reach_table, statements
-from .settings import ContextSettings
+from .registry import ContextSettings
 from .stats import MeanCI, mean_ci
 
 FIGURE = "context_perturbation"
@@ -173,3 +173,7 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
     summary = read_json(folder / "summary.json")
     increase, reach = pd.read_csv(folder / "increase.csv"), pd.read_csv(folder / "reach.csv")
     return [(FIGURE, draw(increase, reach), summary["captions"][FIGURE])]
+
+
+def run(request: Request, settings: ContextSettings) -> AnalysisOutput:
+    return context_usage(request.corpus_dir, request.models, settings, request.torch_device())

@@ -34,8 +34,8 @@ from ..models.rnn_lm import RNNLM
 from .. import style
 from ..plots import set_theme
 from ..train import GROUP_PREFIX
-from .common import AnalysisOutput, RunId, model_meta, run_id
-from .settings import GradientSettings
+from .common import AnalysisOutput, Request, RunId, model_meta, run_id
+from .registry import GradientSettings
 from .stats import compare
 from .stats import mean_ci
 
@@ -300,3 +300,7 @@ def gradients(corpus_dir: Path, model_dirs: Sequence[str | Path], settings: Grad
     summary["captions"] = {"gradients": caption}
     return AnalysisOutput({"distance": distance, "parameters": pd.DataFrame(param_rows), "training": training,
                            "layers": layers}, summary)
+
+
+def run(request: Request, settings: GradientSettings) -> AnalysisOutput:
+    return gradients(request.corpus_dir, request.models, settings, request.torch_device())

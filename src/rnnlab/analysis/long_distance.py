@@ -33,8 +33,9 @@ from ..io import read_json
 from ..ngram import ArpaModel
 from .. import style
 from ..plots import set_theme
-from .common import AnalysisOutput, RunId, run_id
+from .common import AnalysisOutput, Request, RunId, run_id
 from .context_scorers import load_lm
+from .registry import LongDistanceSettings
 from .stats import MeanCI, mean_ci
 
 LN10 = math.log(10.0)
@@ -374,3 +375,7 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
     recurrence = pd.read_csv(folder / "recurrence.csv", dtype={"bucket": str})
     made.append(("long_distance_recurrence", draw_recurrence(recurrence), captions["long_distance_recurrence"]))
     return made
+
+
+def run(request: Request, settings: LongDistanceSettings) -> AnalysisOutput:
+    return long_distance(request.corpus_dir, request.models, settings.split, request.torch_device())

@@ -17,7 +17,8 @@ from ..io import read_json
 from .. import style
 from ..models.registry import model_sort_key
 from ..plots import set_theme
-from .common import AnalysisOutput
+from .common import AnalysisOutput, Request
+from .registry import SignificanceSettings
 from .stats import DIRECTIONS, PRIMARY, all_comparisons, headline_table
 
 
@@ -110,3 +111,7 @@ def redraw(folder: Path) -> list[tuple[str, plt.Figure | None, str]]:
     return [(f"significance_{task}", draw_matrix(comparisons, task) if not comparisons.empty else None,
              summary["captions"].get(f"significance_{task}", MATRIX_CAPTION.format(task=task, metric=metric)))
             for task, metric in PRIMARY.items()]
+
+
+def run(request: Request, settings: SignificanceSettings) -> AnalysisOutput:
+    return significance(request.metrics)

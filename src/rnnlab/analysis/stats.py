@@ -1,7 +1,7 @@
-"""Statistics over seeds: mean and 95% confidence interval, and comparisons between models.
+"""Statistics over seeds: summaries, and comparisons between models.
 
-The interval is Student's t: mean ± t_{0.975, n−1} · s / √n (s the sample standard deviation),
-so three seeds give a wide interval, as they should. With one value there is no interval.
+The mean and its 95% interval over seeds (Student's t), and the headline split, live in
+:mod:`rnnlab.metrics`; this module summarises and compares with them.
 
 A comparison of models A and B on one metric pairs their runs by seed: d_s = A_s − B_s over the
 seeds both have, tested with a paired t-test (Student 1908): t = mean(d) / (sd(d)/√n), n − 1
@@ -27,37 +27,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from ..errors import RnnlabError
-
-
-@dataclass(frozen=True)
-class MeanCI:
-    mean: float
-    low: float
-    high: float
-    n: int
-
-    @property
-    def half_width(self) -> float:
-        return (self.high - self.low) / 2
-
-    def format(self, digits: int = 2) -> str:
-        if math.isnan(self.mean):
-            return "—"
-        if self.n < 2 or self.half_width == 0:
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} ± {self.half_width:.{digits}f}"
-
-
-def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:
-    x = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
-    n = len(x)
-    if n == 0:
-        return MeanCI(float("nan"), float("nan"), float("nan"), 0)
-    m = float(x.mean())
-    if n < 2:
-        return MeanCI(m, m, m, n)
-    h = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
-    return MeanCI(m, m - h, m + h, n)
+from ..metrics import MeanCI, headline_split, mean_ci  # the analyses import MeanCI and mean_ci from here too
 
 
 def summarize(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -199,15 +169,6 @@ def holm_within(frame: pd.DataFrame, by: list[str], column: str = "p") -> pd.Ser
 def headline_metrics(metrics: pd.DataFrame) -> pd.DataFrame:
     """The rows of headline metrics only (those in DIRECTIONS): per-tag and diagnostic rows are dropped."""
     return metrics[metrics["metric"].isin(list(DIRECTIONS))]
-
-
-def headline_split(metrics: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each corpus' headline split: test where it has one, else valid."""
-    parts = []
-    for _, group in metrics.groupby("corpus", sort=True):
-        split = "test" if (group["split"] == "test").any() else "valid"
-        parts.append(group[group["split"] == split])
-    return pd.concat(parts) if parts else metrics.iloc[0:0]
 
 
 def headline_table(metrics: pd.DataFrame) -> pd.DataFrame:

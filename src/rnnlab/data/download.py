@@ -8,6 +8,12 @@ than its Content-Length) are retried with exponential backoff, others (404, 403,
 checksum) move on to the next source. A verified file is renamed into the cache and reused next
 time. Extraction goes to a temporary folder that replaces ``out_dir`` only when complete, so a
 failure never leaves a partial corpus behind.
+
+Why not pooch: its retries treat every failure alike (a 404 or a wrong checksum is retried like a
+timeout); it knows no mirror folders, no ``file://`` and no git blob ids; it leaves the cached file
+0600; its HTTP downloader checks no Content-Length, so a truncated body surfaces only inside
+urllib3's exceptions; and it hashes once per algorithm, where the expected digest and the recorded
+sha256 come from one pass here. Wrapped to keep these, it made this module longer.
 """
 
 from __future__ import annotations

@@ -94,6 +94,9 @@ def invalid_transitions(tags: Sequence[str]) -> int:
     return sum(not continues(tags[i - 1] if i else OUTSIDE, tag) for i, tag in enumerate(tags))
 
 
+TAGS_HINT = "; declare it under corpora.<name>.labels in the config (rnnlab prepare --labels)"
+
+
 @dataclass
 class _Reader:
     path: Path
@@ -101,6 +104,7 @@ class _Reader:
     tag_column: int
     declared: frozenset[str] | None
     strict: bool
+    tags_hint: str
     columns: int | None = None
     repairs: int = 0
 
@@ -124,8 +128,8 @@ class _Reader:
         if not is_well_formed(tag):
             raise CorpusError(f"{self.path}:{lineno}: tag {tag!r} is not IOB2; write O, B-TYPE or I-TYPE")
         if self.declared is not None and tag not in self.declared:
-            raise CorpusError(f"{self.path}:{lineno}: tag {tag!r} is not one of {', '.join(sorted(self.declared))}; "
-                              "declare it under the corpus's labels in the config (rnnlab prepare --labels)")
+            raise CorpusError(f"{self.path}:{lineno}: tag {tag!r} is not one of {', '.join(sorted(self.declared))}"
+                              f"{self.tags_hint}")
         if continues(previous, tag):
             return tag
         if self.strict:
@@ -173,12 +177,12 @@ def _blocks(path: Path, comments: bool) -> Iterable[tuple[int, list[tuple[int, s
 
 
 def read_iob2(path: str | Path, tags: Iterable[str] | None = None, strict: bool = True, layout: str = "uner",
-              tag_column: int | None = None) -> IOBFile:
+              tag_column: int | None = None, tags_hint: str = TAGS_HINT) -> IOBFile:
     """The sentences of an IOB2 file; CorpusError naming file:line for every problem.
 
     ``tags``: the declared tag set (any other tag is an error); ``strict`` False repairs an ``I-X``
     that does not continue an ``X`` entity to ``B-X`` and counts it; ``tag_column`` (0-based)
-    moves the tag column of the ``conll2003`` layout.
+    moves the tag column of the ``conll2003`` layout; ``tags_hint`` follows the error for a tag outside ``tags``.
     """
     path = Path(path)
     if layout not in LAYOUTS:
@@ -187,7 +191,7 @@ def read_iob2(path: str | Path, tags: Iterable[str] | None = None, strict: bool 
     column = spec.tag if tag_column is None else tag_column
     if column < 0 and column != -1:
         raise CorpusError(f"tag column {column} is not a column; count columns from 0 (or -1 for the last)")
-    reader = _Reader(path, spec, column, None if tags is None else frozenset(tags), strict)
+    reader = _Reader(path, spec, column, None if tags is None else frozenset(tags), strict, tags_hint)
     sentences = [s for start, lines in _blocks(path, spec.comments) if (s := reader.sentence(start, lines))]
     if not sentences:
         raise CorpusError(f"{path}: no sentence with a token; an IOB2 file holds one token per line and a blank "

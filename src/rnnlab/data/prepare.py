@@ -25,7 +25,7 @@ from .conllu_io import TaggedSentence, read_conllu, write_conllu
 from .corpus_io import Probe, format_probes, iter_text_lines, read_probes, read_tsv, tsv_line
 from .iob_io import LAYOUTS, OUTSIDE, read_iob2, split_tag, write_iob2
 from .processed import EXTENSIONS, SPLITS
-from .stats import CorpusStats, SplitCounter, SplitStats
+from .stats import CorpusStats, SplitCounter, SplitStats, oov_warning
 from .tokenize import TOKENIZERS, Tokenizer, describe_tokenizers, get_tokenizer
 from .vocab import UNK, Vocab, check_limits
 
@@ -140,12 +140,19 @@ def _prepare_lm(files: Mapping[str, Path], settings: PrepareSettings, out_dir: P
     return vocab, stats, None
 
 
+def _labels_hint(settings: PrepareSettings, what: str, train: Path) -> str:
+    """Where the allowed labels (``what``: labels or tags) came from, for the error naming one outside them."""
+    key = f"corpora.{settings.corpus}.labels in the config (rnnlab prepare --labels)"
+    if settings.labels:
+        return f"; these are the {what} declared under {key}"
+    return f" (the {what} of {train}); declare all {what} under {key}"
+
+
 def _prepare_classification(files: Mapping[str, Path], settings: PrepareSettings, out_dir: Path) -> Prepared:
     declared = list(settings.labels) if settings.labels else None
-    train = read_tsv(files["train"], declared, "; these are the labels given with --labels")
+    train = read_tsv(files["train"], declared, _labels_hint(settings, "labels", files["train"]))
     labels = declared or sorted({ex.label for ex in train.examples})
-    hint = "" if declared else (f" (the labels of {files['train']}); declare all labels under "
-                                f"corpora.{settings.corpus}.labels in the config (rnnlab prepare --labels)")
+    hint = _labels_hint(settings, "labels", files["train"])
     train_tokens = [_tokens_or_fail(settings, train.path, ex.lineno, ex.sentence) for ex in train.examples]
     vocab = _build_vocab(settings, train_tokens)
     stats: dict[str, SplitStats] = {}
@@ -168,9 +175,7 @@ def _prepare_tagging(files: Mapping[str, Path], settings: PrepareSettings, out_d
     train = read_conllu(files["train"])
     declared = list(settings.labels) if settings.labels else None
     tags = declared or sorted({tag for s in train for tag in s.tags})
-    hint = "; these are the tags given with --labels" if declared else (
-        f" (the tags of {files['train']}); declare all tags under corpora.{settings.corpus}.labels in the "
-        "config (rnnlab prepare --labels)")
+    hint = _labels_hint(settings, "tags", files["train"])
     vocab = _build_vocab(settings, [list(s.words) for s in train])
     stats: dict[str, SplitStats] = {}
     for split, path in files.items():
@@ -200,7 +205,8 @@ def _prepare_ner(files: Mapping[str, Path], settings: PrepareSettings, out_dir: 
     records, per split, how many it repaired (``iob_repairs`` in stats.json).
     """
     def read(path: Path, tags: list[str] | None) -> tuple[list[TaggedSentence], int]:
-        data = read_iob2(path, tags, settings.iob == "strict", settings.iob_layout, settings.tag_column)
+        data = read_iob2(path, tags, settings.iob == "strict", settings.iob_layout, settings.tag_column,
+                         _labels_hint(settings, "tags", files["train"]))
         return data.sentences, data.repairs
 
     train, train_repairs = read(files["train"], list(settings.labels) if settings.labels else None)
@@ -300,17 +306,11 @@ def prepare_corpus(
     return stats
 
 
-# Above this share of out-of-vocabulary tokens a split measures little more than <unk>: an LM
-# scored a low perplexity on an all-<unk> test set.
-OOV_WARNING_RATE = 0.5
-
-
 def _warn_oov(stats: CorpusStats) -> None:
     for split, s in stats.splits.items():
-        if s.oov_rate > OOV_WARNING_RATE:
-            print(f"warning: corpus {stats.corpus}: {s.oov_rate:.1%} of the {split} split's tokens are out of "
-                  f"the vocabulary (above {OOV_WARNING_RATE:.0%}); its scores mostly measure <unk>. Check that "
-                  "the split matches the training data, or lower vocab.min_freq", file=sys.stderr)
+        warning = oov_warning(stats.corpus, split, s.oov_rate)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def raw_files(raw_dir: Path, task: str) -> dict[str, Path]:

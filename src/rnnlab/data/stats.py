@@ -30,6 +30,10 @@ TOKENS_NOTES = {
 
 TABLE_COLUMNS = ["corpus", "task", "split", "lines", "tokens", "types", "oov_rate", "unk_rate", "vocab_size"]
 
+# Above this share of out-of-vocabulary tokens a split measures little more than <unk>: an LM
+# scored a low perplexity on an all-<unk> test set.
+OOV_WARNING_RATE = 0.5
+
 
 @dataclass(frozen=True)
 class SplitStats:
@@ -164,3 +168,12 @@ def stats_table(paths: Iterable[str | os.PathLike[str]]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def oov_warning(corpus: str, split: str, oov_rate: float) -> str | None:
+    """What ``prepare`` and the report say about a split whose scores mostly measure ``<unk>``; None if fine."""
+    if not oov_rate > OOV_WARNING_RATE:
+        return None
+    return (f"corpus {corpus}: {oov_rate:.1%} of the {split} split's tokens are out of the vocabulary (above "
+            f"{OOV_WARNING_RATE:.0%}); its scores mostly measure <unk>. Check that the split matches the training "
+            "data, or lower vocab.min_freq")

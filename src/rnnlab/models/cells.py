@@ -55,10 +55,11 @@ def set_forget_bias(lstm: nn.LSTM, value: float) -> None:
 
 @dataclass(frozen=True)
 class Cell:
-    """A recurrent layer class and how many state tensors it carries ((h,) or (h, c))."""
+    """A recurrent layer class, how many state tensors it carries ((h,) or (h, c)) and its gates per step."""
 
     module: type[nn.Module]
     n_states: int
+    gates: int
 
     def make(self, input_size: int, hidden_size: int, layers: int, dropout: float, backend: str,
              forget_bias: float | None = None) -> nn.Module:
@@ -77,4 +78,4 @@ class Cell:
         return (state,) if self.n_states == 1 else tuple(state)
 
 
-CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": Cell(RNN, 1), "lstm": Cell(LSTM, 2)})
+CELLS: Mapping[str, Cell] = MappingProxyType({"rnn": Cell(RNN, 1, gates=1), "lstm": Cell(LSTM, 2, gates=4)})

@@ -32,7 +32,9 @@ from ..nn import available_backends, default_backend
 from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
 from .backend_choice import AUTO, BACKEND_TIMINGS, REFERENCE, choose_backend, log_choice
+from .cells import CELLS
 from .classifier import ClassificationObjective, ClassifierConfig, LSTMClassifierConfig, RNNClassifier, predict_logits
+from .memory import MemoryEstimate, estimate
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
 from .rnn_lm import BPTTObjective, LSTMLMConfig, RNNLM, RNNLMConfig, lm_nll, lm_scores
 from .sequence_tasks import SEQUENCE_TASKS, read_split
@@ -119,6 +121,8 @@ class Spec:
     objective: Callable[[nn.Module, TrainConfig, Data, torch.device, int], Any]
     score: Callable[[nn.Module, Data, str, TrainConfig, torch.device], dict[str, float]]
     metric_names: tuple[str, ...]
+    cell: str | None = None  # a key of CELLS; None: no recurrence (the window LM)
+    directions: int = 1
 
 
 LM_METRICS = ("perplexity", "cross_entropy")
@@ -135,7 +139,7 @@ def _rnn_lm_spec(cell: str, config: type, description: str) -> Spec:
         lambda cfg, vocab_size, _labels, backend: RNNLM(cell, vocab_size, cfg, backend),
         lambda model, tc, data, device, seed: BPTTObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, tc.eval_batch_size, device),
-        score_rnn_lm, LM_METRICS,
+        score_rnn_lm, LM_METRICS, cell,
     )
 
 
@@ -146,7 +150,7 @@ def _classifier_spec(family: str, cell: str, bidirectional: bool, config: type, 
                                                                backend),
         lambda model, tc, data, device, seed: ClassificationObjective(
             model, data.splits["train"], data.splits["valid"], data.vocab.pad, tc.batch_size, device, seed),
-        score_classifier, CLASSIFICATION_METRICS,
+        score_classifier, CLASSIFICATION_METRICS, cell, 2 if bidirectional else 1,
     )
 
 
@@ -154,7 +158,7 @@ def _tagger_spec(family: str, task: str, cell: str, bidirectional: bool, config:
     return Spec(
         family, task, description, config, TAGGER_DEFAULTS, tagging_loader(task),
         lambda cfg, vocab_size, tags, backend: RNNTagger(cell, bidirectional, vocab_size, len(tags), cfg, backend),
-        _tagging_objective, tagging_scorer(task), SEQUENCE_TASKS[task].metric_names,
+        _tagging_objective, tagging_scorer(task), SEQUENCE_TASKS[task].metric_names, cell, 2 if bidirectional else 1,
     )
 
 
@@ -168,7 +172,7 @@ BILSTM_CRF = Spec(
     "bilstm", "ner", "BiLSTM-CRF entity tagger: linear-chain CRF over IOB2 tags, BIO-forbidden transitions at -inf "
     "(Huang et al. 2015; Lample et al. 2016)", CRFTaggerConfig, TAGGER_DEFAULTS, tagging_loader("ner"),
     lambda cfg, vocab_size, tags, backend: CRFTagger("lstm", True, vocab_size, tags, cfg, backend),
-    _tagging_objective, tagging_scorer("ner"), SEQUENCE_TASKS["ner"].metric_names,
+    _tagging_objective, tagging_scorer("ner"), SEQUENCE_TASKS["ner"].metric_names, "lstm", 2,
 )
 
 
@@ -284,6 +288,14 @@ def check_request(name: str, task: str, params: Mapping[str, Any], device: str, 
     resolve_runtime(device, backend)
 
 
+def estimate_request(name: str, task: str, params: Mapping[str, Any], vocab: int, labels: int) -> MemoryEstimate:
+    """Training memory of model ``name`` with ``params`` (the model's own defaults for the rest)."""
+    spec = SPECS[(name, task)]
+    model_cfg, train_cfg = parse_params(name, task, params)
+    gates = CELLS[spec.cell].gates if spec.cell else None
+    return estimate(task, model_cfg, train_cfg.batch_size, gates, spec.directions, vocab, labels)
+
+
 def _file_digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
@@ -386,5 +398,6 @@ def entries() -> list[ModelEntry]:
             evaluate=lambda req, n=name: evaluate_model(n, req),
             description="; ".join(s.description for s in specs), refused=dict(REFUSALS.get(name, {})),
             check=lambda task, params, device, backend, n=name: check_request(n, task, params, device, backend),
+            estimate=lambda task, params, vocab, labels, n=name: estimate_request(n, task, params, vocab, labels),
         ))
     return out

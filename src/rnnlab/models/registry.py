@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConfigError
+from .memory import MemoryEstimate
 
 # The families in the lecture's order, which every figure and table follows.
 FAMILIES = ("ngram", "window", "rnn", "lstm", "bilstm")
@@ -80,6 +81,9 @@ class ModelEntry:
     # check(task, params, device, backend) raises ConfigError for hyperparameters or a device/backend
     # request that training would refuse; called at config validation, before any job runs.
     check: Callable[[str, dict[str, Any], str, str | None], None] | None = None
+    # estimate(task, params, vocab size, label count): the training memory, from the model's own spec;
+    # None for models whose memory the config does not bound (the counting ones budget their own).
+    estimate: Callable[[str, dict[str, Any], int, int], MemoryEstimate] | None = None
 
 
 def model_sort_key(model: str) -> tuple[int, str]:

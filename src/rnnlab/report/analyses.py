@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.common import statements
 from ..analysis.registry import ANALYSES, analysis_folders
 from ..analysis.stats import TESTS, Comparison, compare, mean_ci
 from ..errors import RnnlabError
@@ -29,7 +30,7 @@ class AnalysisResult:
 
     @property
     def statements(self) -> list[str]:
-        return list(self.summary.get("statements") or self.summary.get("sentences") or [])
+        return statements(self.summary)
 
 
 def read_folder(action: str, corpus: str, folder: Path) -> AnalysisResult | None:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
+from ..data.stats import oov_warning, stats_table
 from ..job_times import per_step, read_job_times
 from ..models.backend_choice import BACKEND_TIMINGS, MAX_SLOWDOWN
 from ..models.registry import TASKS, model_sort_key
@@ -91,22 +92,17 @@ def git_commit(cwd: Path = Path(".")) -> str:
     return sha + (" (with uncommitted changes)" if dirty else "")
 
 
-def corpus_table(corpus_dirs: list[Path]) -> Table | None:
-    rows = []
-    for d in corpus_dirs:
-        stats_path = Path(d) / "stats.json"
-        if not stats_path.exists():
-            continue
-        stats = json.loads(stats_path.read_text(encoding="utf-8"))
-        for split, s in stats.get("splits", {}).items():
-            rows.append({"corpus": stats.get("corpus", Path(d).name), "task": stats.get("task", ""), "split": split,
-                         "lines": s.get("lines"), "tokens": s.get("tokens"), "types": s.get("types"),
-                         "OOV %": round(100 * float(s.get("oov_rate", 0.0)), 2)})
-    if not rows:
-        return None
-    return Table("Corpus statistics", pd.DataFrame(rows), key="corpus-stats", note=
+def corpus_table(corpus_dirs: list[Path]) -> tuple[Table | None, list[str]]:
+    """The corpus statistics of the folders that have a stats.json, and a warning per split that is mostly OOV."""
+    stats = stats_table([Path(d) / "stats.json" for d in corpus_dirs if (Path(d) / "stats.json").exists()])
+    if stats.empty:
+        return None, []
+    warnings = [w for r in stats.itertuples() if (w := oov_warning(r.corpus, r.split, r.oov_rate))]
+    shown = stats.assign(oov_rate=(100 * stats["oov_rate"]).round(2), unk_rate=(100 * stats["unk_rate"]).round(2))
+    shown = shown.rename(columns={"oov_rate": "OOV %", "unk_rate": "<unk> %", "vocab_size": "vocabulary"})
+    return Table("Corpus statistics", shown, key="corpus-stats", note=
                  "Tokens of language-model corpora count one end-of-sentence token per line; OOV = not in the "
-                 "training vocabulary (mapped to <unk>).")
+                 "training vocabulary (mapped to <unk>); <unk> % adds the <unk> tokens already in the source."), warnings
 
 
 def result_tables(metrics: pd.DataFrame) -> list[Table]:

@@ -13,7 +13,7 @@ import jinja2
 import pandas as pd
 import yaml
 
-from ..io import write_text
+from ..io import make_dir, write_text
 from . import context as c
 from .analyses import load_analyses
 from .bibliography import RunFacts, write_bibliography
@@ -35,6 +35,8 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
     notes = []
     if not diverged.empty:
         notes.append(f"{len(diverged)} run(s) diverged; see 'Diverged runs'.")
+    corpora, oov_notes = c.corpus_table(corpus_dirs)
+    notes += oov_notes
     ctx = c.ReportContext(
         title=report_cfg.get("title", "rnnlab report"),
         preset=str(config.get("preset", "?")),
@@ -43,7 +45,7 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
                     "cpus": str(os.cpu_count()), "devices": ", ".join(devices), "backends": ", ".join(backends),
                     "metrics rows": str(len(metrics))},
         versions=c.package_versions(),
-        corpus_table=c.corpus_table(corpus_dirs),
+        corpus_table=corpora,
         result_tables=c.result_tables(ok),
         published_table=c.published_table(report_cfg.get("published") or [], ok),
         diverged=diverged,
@@ -110,7 +112,7 @@ def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], conf
     """index.html, report.md, claims.csv, claims.tex, tables/*.tex, references.bib and brief.md in ``out_dir``
     (and the scorecard as a DVC metric file at ``claims_metric``); returns the HTML path."""
     ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir)
-    (out_dir / "tables").mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir / "tables")
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
     write_tables(tables, out_dir / "tables")
