@@ -17,7 +17,9 @@ import datetime
 import importlib.util
 import itertools
 import platform
+import re
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -34,18 +36,29 @@ GATES = {"rnn": 1, "lstm": 4}
 MODULES = {"rnn": rnn_nn.RNN, "lstm": rnn_nn.LSTM}
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 # Dense peaks: bf16 tensor-core FLOP/s, fp32 CUDA-core FLOP/s (TF32 off), tf32 tensor-core FLOP/s,
-# and memory bytes/s, from NVIDIA's data sheets. Matched on the upper-cased device name with "-" as
-# spaces: the first entry whose words all occur wins.
+# and memory bytes/s. Matched on the upper-cased device name with "-" as spaces: the first entry whose
+# words all occur wins. Sources: NVIDIA's data sheets, whose tensor-core figures are "with sparsity",
+# halved here for dense.
 PEAKS = [
+    # NVIDIA H200 Tensor Core GPU data sheet (SXM): BF16 1,979 TFLOPS sparse, FP32 67, TF32 989 sparse, 4.8 TB/s.
     (("H200",), {"bfloat16": 989e12, "float32": 67e12, "tf32": 494e12, "bytes": 4.8e12}),
+    # NVIDIA H100 NVL data sheet (94 GB): BF16 1,671 TFLOPS sparse, FP32 60, TF32 835 sparse, 3.9 TB/s.
     (("H100", "NVL"), {"bfloat16": 835e12, "float32": 60e12, "tf32": 418e12, "bytes": 3.9e12}),
+    # NVIDIA H100 Tensor Core GPU data sheet, PCIe: BF16 1,513 TFLOPS sparse, FP32 51, TF32 756 sparse, 2.0 TB/s.
     (("H100", "PCIE"), {"bfloat16": 756e12, "float32": 51e12, "tf32": 378e12, "bytes": 2.0e12}),
+    # NVIDIA H100 Tensor Core GPU data sheet, SXM: BF16 1,979 TFLOPS sparse, FP32 67, TF32 989 sparse, 3.35 TB/s.
     (("H100",), {"bfloat16": 989e12, "float32": 67e12, "tf32": 494e12, "bytes": 3.35e12}),
+    # NVIDIA A100 Tensor Core GPU data sheet: BF16 312 TFLOPS dense, FP32 19.5, TF32 156 dense; memory
+    # 1,935 GB/s (80 GB PCIe), 1,555 GB/s (40 GB), 2,039 GB/s (80 GB SXM).
     (("A100", "80GB", "PCIE"), {"bfloat16": 312e12, "float32": 19.5e12, "tf32": 156e12, "bytes": 1.935e12}),
     (("A100", "PCIE"), {"bfloat16": 312e12, "float32": 19.5e12, "tf32": 156e12, "bytes": 1.555e12}),
     (("A100", "80GB"), {"bfloat16": 312e12, "float32": 19.5e12, "tf32": 156e12, "bytes": 2.039e12}),
     (("A100",), {"bfloat16": 312e12, "float32": 19.5e12, "tf32": 156e12, "bytes": 1.555e12}),
 ]
+# cuDNN's published anchor (FlashRNN, Pöppel et al. 2024): LSTM, B = 16, T = 1024, H = 768, bfloat16,
+# H100; timed first, so a run cut short by its time budget still compares with it.
+ANCHOR = {"cell": "lstm", "dtype": "bfloat16", "hidden": 768, "batch": 16, "steps": 1024,
+          "forward_ms": 2.01, "forward+backward_ms": 5.19}
 GRID = {"hidden": (128, 256, 512, 1024), "batch": (16, 64, 256), "steps": (64, 1024)}
 QUICK_GRID = {"hidden": (128, 1024), "batch": (16, 256), "steps": (64,)}
 MODES = ("forward", "forward+backward")
@@ -63,6 +76,10 @@ class Config:
         """Matmul FLOPs: 2·T·B·G·H·(I + H) forward (I = H); backward twice that."""
         forward = 2.0 * self.steps * self.batch * GATES[self.cell] * self.hidden * 2 * self.hidden
         return forward if mode == "forward" else 3 * forward
+
+    @property
+    def is_anchor(self) -> bool:
+        return all(getattr(self, key) == ANCHOR[key] for key in ("cell", "dtype", "hidden", "batch", "steps"))
 
     def bytes(self, mode: str) -> float:
         """Least traffic: input, weights and output once each (forward); three times that with backward."""
@@ -149,8 +166,26 @@ def machine(device: torch.device) -> dict:
         info["triton"] = triton.__version__
     if device.type == "cuda":
         info.update(device_name=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
-                    cudnn=torch.backends.cudnn.version())
+                    cudnn=torch.backends.cudnn.version(), driver=driver_version(),
+                    capability=".".join(map(str, torch.cuda.get_device_capability(device))),
+                    sms=torch.cuda.get_device_properties(device).multi_processor_count)
     return info
+
+
+def driver_version() -> str | None:
+    """The NVIDIA driver's version, as nvidia-smi reports it (None without nvidia-smi)."""
+    try:
+        run = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return run.stdout.strip().splitlines()[0] if run.returncode == 0 and run.stdout.strip() else None
+
+
+def device_slug(device: torch.device) -> str:
+    """The device's name for file names: ``NVIDIA H100 80GB HBM3`` -> ``nvidia-h100-80gb-hbm3``."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def make_figure(rows: list[dict], path: Path) -> None:
@@ -203,7 +238,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="skip the remaining (most expensive) configurations after this many seconds")
     parser.add_argument("--tf32", action="store_true",
                         help="allow TF32 in float32 matmuls and cuDNN (default: off, exact float32 everywhere)")
-    parser.add_argument("--json", type=Path, default=RESULTS / "recurrent.json", help="where to write the results")
+    parser.add_argument("--json", type=Path, default=RESULTS / "recurrent.json",
+                        help="where to write the results, rewritten after every configuration; 'device' in the "
+                             "name becomes the device's, e.g. benchmarks/results/recurrent-device.json")
     parser.add_argument("--figure", type=Path, default=RESULTS / "recurrent.png", help="where to write the figure")
     return parser.parse_args(argv)
 
@@ -224,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (3 if args.quick else 10)
     configs = [Config(cell, dtype, steps, hidden, batch) for cell, dtype, steps, hidden, batch in itertools.product(
         args.cells, args.dtypes, sizes["steps"], sizes["hidden"], sizes["batch"])]
-    configs.sort(key=lambda config: config.flops("forward"))  # a budget cut drops the most expensive
+    # cuDNN's anchor first, then the cheapest: a budget cut drops the most expensive.
+    configs.sort(key=lambda config: (not config.is_anchor, config.flops("forward")))
+    if "device" in args.json.name:
+        args.json = args.json.with_name(args.json.name.replace("device", device_slug(device)))
     peaks = device_peaks(torch.cuda.get_device_name(device)) if device.type == "cuda" else None
     notes = [f"{name}: skipped: {why}" for name in args.backends if (why := unavailable(name, device))]
     for note in notes:
@@ -232,6 +272,27 @@ def main(argv: list[str] | None = None) -> int:
     time_ms = timer(device)
     started = time.monotonic()
     rows: list[dict] = []
+
+    def save() -> None:
+        """Write what has been measured so far, so a run stopped by a time-out keeps it."""
+        result = {
+            "benchmark": "recurrent layer: triton vs torch vs loop, forward and forward+backward",
+            "machine": machine(device),
+            "settings": {"sizes": sizes, "cells": args.cells, "dtypes": args.dtypes, "backends": args.backends,
+                         "warmup": args.warmup, "repeats": repeats, "max_seconds": args.max_seconds,
+                         "budget_s": args.budget_s, "tf32": args.tf32, "quick": args.quick,
+                         "layers": 1, "bidirectional": False, "input_size": "= hidden"},
+            "model": {"flops": "matmul FLOPs 2*T*B*G*H*(I+H) forward (G gates, I = H), 3x that with backward",
+                      "bytes": "input, weights and output once each in the dtype (forward), 3x with backward",
+                      "peaks": "dense data-sheet peaks by device name; omitted for unknown devices"},
+            "peaks": peaks,
+            "cudnn_anchor": {**ANCHOR, "source": "FlashRNN (Pöppel et al. 2024), H100, published"},
+            "notes": notes,
+            "results": rows,
+            "seconds": time.monotonic() - started,
+        }
+        write_json(args.json, result)
+
     for config in configs:
         for backend in args.backends:
             why = unavailable(backend, device)
@@ -257,22 +318,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row)
             if device.type == "cuda":
                 torch.cuda.empty_cache()
-    result = {
-        "benchmark": "recurrent layer: triton vs torch vs loop, forward and forward+backward",
-        "machine": machine(device),
-        "settings": {"sizes": sizes, "cells": args.cells, "dtypes": args.dtypes, "backends": args.backends,
-                     "warmup": args.warmup, "repeats": repeats, "max_seconds": args.max_seconds,
-                     "budget_s": args.budget_s, "tf32": args.tf32, "quick": args.quick,
-                     "layers": 1, "bidirectional": False, "input_size": "= hidden"},
-        "model": {"flops": "matmul FLOPs 2*T*B*G*H*(I+H) forward (G gates, I = H), 3x that with backward",
-                  "bytes": "input, weights and output once each in the dtype (forward), 3x with backward",
-                  "peaks": "dense data-sheet peaks by device name; omitted for unknown devices"},
-        "peaks": peaks,
-        "notes": notes,
-        "results": rows,
-        "seconds": time.monotonic() - started,
-    }
-    write_json(args.json, result)
+        save()
+    save()
     make_figure(rows, args.figure)
     done = sum(row["status"] == "ok" for row in rows)
     print(f"{done} of {len(rows)} measurements -> {args.json}, {args.figure}")

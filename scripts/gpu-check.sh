@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# GPU check of the triton backend: the GPU tests and the recurrent benchmark, all output in one folder.
+# GPU check of the triton backend: the GPU tests (the kernels against cuDNN and loop; backend auto),
+# then the recurrent benchmark of the cells the issue names (LSTM and RNN, H 256 512 768 1024, B 16
+# and 64, T 1024, float32 and bfloat16; triton against torch), cuDNN's published anchor cell first.
 #
 #   scripts/gpu-check.sh OUT_DIR        (or OUT=OUT_DIR scripts/gpu-check.sh)
 #
 # Needs one NVIDIA GPU with PyTorch (CUDA build) and Triton installed; downloads nothing. Writes
-# nvidia-smi.txt, versions.txt, pytest.log, benchmark.log, recurrent.json and recurrent.png into
-# OUT_DIR, and exits non-zero if the GPU tests fail. Runs in about 8 minutes at most: the tests get
-# TEST_TIMEOUT_S (default 210 s); the benchmark skips what is left after BENCH_BUDGET_S (default
-# 150 s) and is stopped at 240 s.
+# nvidia-smi.txt, versions.txt, pytest.log, benchmark.log and recurrent.png into OUT_DIR, and the
+# measurements to benchmarks/results/recurrent-<device>.json (device, driver, CUDA, cuDNN, torch and
+# triton versions, date), rewritten after every configuration so that a kill keeps what was measured.
+# Exits non-zero if the GPU tests fail. At most about 5 min 30 s (TEST_TIMEOUT_S, default 150 s, for
+# the tests; BENCH_TIMEOUT_S, default 180 s, for the benchmark, which skips what is left after
+# BENCH_BUDGET_S, default 150 s), so that a 15-minute GPU allowance holds the machine's start and a rerun.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,17 +55,20 @@ cat "$out/versions.txt"
 
 echo "gpu-check: GPU tests -> $out/pytest.log"
 tests_status=0
-timeout "${TEST_TIMEOUT_S:-210}" "$python" -m pytest tests/nn/test_triton_gpu.py -q -p no:cacheprovider \
-    -rfEs --durations=10 > "$out/pytest.log" 2>&1 || tests_status=$?
+timeout "${TEST_TIMEOUT_S:-150}" "$python" -m pytest tests/nn/test_triton_gpu.py tests/models/test_backend_choice.py \
+    -q -p no:cacheprovider -rfEs --durations=10 > "$out/pytest.log" 2>&1 || tests_status=$?
 tail -n 5 "$out/pytest.log"
 
-echo "gpu-check: benchmark -> $out/recurrent.json, $out/recurrent.png"
+json="benchmarks/results/recurrent-device.json"  # "device" becomes the device's name, e.g. nvidia-h100-80gb-hbm3
+echo "gpu-check: benchmark -> benchmarks/results/recurrent-<device>.json, $out/recurrent.png"
 bench_status=0
-timeout 240 "$python" benchmarks/recurrent.py --budget-s "${BENCH_BUDGET_S:-150}" --repeats 5 \
-    --max-seconds 1 --json "$out/recurrent.json" --figure "$out/recurrent.png" \
+timeout "${BENCH_TIMEOUT_S:-180}" "$python" benchmarks/recurrent.py --budget-s "${BENCH_BUDGET_S:-150}" \
+    --repeats 5 --max-seconds 1 --cells lstm rnn --dtypes bfloat16 float32 --hidden 256 512 768 1024 \
+    --batch 16 64 --steps 1024 --backends triton torch --json "$json" --figure "$out/recurrent.png" \
     > "$out/benchmark.log" 2>&1 || bench_status=$?
 tail -n 3 "$out/benchmark.log"
+ls benchmarks/results/recurrent-*.json 2>/dev/null | tee -a "$out/benchmark.log" || true
 
-echo "gpu-check: tests exit $tests_status, benchmark exit $bench_status; everything is in $out"
+echo "gpu-check: tests exit $tests_status, benchmark exit $bench_status; logs in $out"
 if [[ $tests_status -ne 0 ]]; then exit "$tests_status"; fi
 exit "$bench_status"

@@ -118,7 +118,7 @@ class Config:
     preset: str
     seeds: tuple[int, ...]
     device: str
-    backend: str | None  # the recurrent backend of every job; None: the device's default
+    backend: str | None  # the recurrent backend of every job; None: auto on CUDA, torch elsewhere
     threads: int
     download: DownloadConfig
     vocab: VocabConfig

@@ -3,7 +3,8 @@
 ``results/metrics.csv`` is tidy: one row per (task, corpus, model, seed, split, metric) with the
 value, plus provenance columns (params, backend, device, status). It holds nothing that changes
 from run to run, so the same config and seeds give the same bytes on CPU; the training times
-(train_seconds, tokens_per_s) go to ``results/timings.csv``, one row per trained model.
+(train_seconds, tokens_per_s, and with ``backend: auto`` the step times of triton and torch and their
+ratio) go to ``results/timings.csv``, one row per trained model.
 ``results/metrics.json`` holds the headline numbers (mean over seeds, test split where present)
 for ``dvc metrics show``.
 """
@@ -20,11 +21,12 @@ from . import layout
 from .errors import RnnlabError
 from .io import atomic_dir, atomic_path, write_json
 from .metrics import TIDY_COLUMNS, headline_split
+from .models.backend_choice import BACKEND_TIMINGS
 from .models.registry import TASKS, EvalRequest, get_model
 
 HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")
 # Columns of the per-model rows that differ between two runs of the same job: they go to timings.csv.
-TIMING_COLUMNS = ("train_seconds", "tokens_per_s")
+TIMING_COLUMNS = ("train_seconds", "tokens_per_s", *BACKEND_TIMINGS)
 RUN_COLUMNS = ["task", "corpus", "model", "seed"]
 
 

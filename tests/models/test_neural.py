@@ -3,12 +3,15 @@ import math
 import random
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
 from rnnlab.errors import ConfigError, RnnlabError
+from rnnlab.evaluate import split_timings
 from rnnlab.metrics import TIDY_COLUMNS
 from rnnlab.models import neural
+from rnnlab.models.backend_choice import AUTO, BackendChoice
 from rnnlab.models.registry import EvalRequest, TrainRequest
 
 EXTRA_COLUMNS = {"params", "train_seconds", "tokens_per_s", "backend", "device", "status"}
@@ -214,3 +217,37 @@ def test_sst2_slice_trains_and_evaluates(tmp_path):
     assert [(r["split"], r["metric"]) for r in rows] == [("valid", "accuracy"), ("valid", "macro_f1"),
                                                          ("test", "accuracy"), ("test", "macro_f1")]
     assert all(0 <= r["value"] <= 100 for r in rows)
+
+
+def test_on_the_cpu_auto_is_torch_and_triton_never_runs(tmp_path, monkeypatch):
+    assert neural.resolve_runtime("cpu", AUTO) == (torch.device("cpu"), "torch")
+    assert neural.resolve_runtime("cpu", None) == (torch.device("cpu"), "torch")
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("auto ran the backend check on the CPU")
+
+    monkeypatch.setattr(neural, "choose_backend", no_check)
+    corpus = write_corpus(tmp_path / "c", "lm")
+    neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend=AUTO))
+    status = json.loads((tmp_path / "out/status.json").read_text())
+    assert status["backend"] == "torch" and "triton_step_ms" not in status
+
+
+def test_the_choice_is_recorded_beside_the_timings_not_in_the_metrics(tmp_path, monkeypatch):
+    """Where auto runs (CUDA), as if it had measured triton 2x slower: the job trains with torch, and the
+    times reach status.json and timings.csv, not the metrics."""
+    chosen = BackendChoice("torch", "triton 2.000 ms, torch 1.000 ms a step: 2.00x, more than 1.5x slower", 2.0, 1.0)
+    monkeypatch.setattr(neural, "resolve_runtime", lambda device, backend: (torch.device("cpu"), AUTO))
+    monkeypatch.setattr(neural, "choose_backend", lambda objective, device: chosen)
+    corpus = write_corpus(tmp_path / "c", "lm")
+    neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend=AUTO))
+    status = json.loads((tmp_path / "out/status.json").read_text())
+    assert status["backend"] == "torch" and status["backend_reason"] == chosen.reason
+    assert (status["triton_step_ms"], status["torch_step_ms"], status["triton_torch_ratio"]) == (2.0, 1.0, 2.0)
+    assert json.loads((tmp_path / "out/model.json").read_text())["backend"] == "torch"
+    monkeypatch.setattr(neural, "resolve_runtime", lambda device, backend: (torch.device("cpu"), backend or "torch"))
+    rows = neural.evaluate_model("lstm", EvalRequest("toy", corpus, tmp_path / "out", "lm", 0, device="cpu"))
+    metrics, timings = split_timings(pd.DataFrame(rows))
+    assert not {"triton_step_ms", "torch_step_ms", "triton_torch_ratio"} & set(metrics.columns)
+    assert timings[["triton_step_ms", "torch_step_ms", "triton_torch_ratio"]].iloc[0].tolist() == [2.0, 1.0, 2.0]
+    assert (metrics["backend"] == "torch").all()

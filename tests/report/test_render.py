@@ -109,3 +109,17 @@ def test_an_output_folder_that_cannot_be_created_gives_one_clear_error(tmp_path:
     blocker.write_text("x")
     with pytest.raises(RnnlabError, match=r"cannot create output folder .*file\.txt/report/tables: Not a directory"):
         write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, blocker / "report")
+
+
+def test_provenance_shows_the_backend_check_of_auto_jobs_from_the_timings(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, tmp_path / "report").read_text()
+    assert "Backend check" not in html, "no job chose its backend: no table"
+    pd.DataFrame([dict(task="lm", corpus="syn", model="lstm", seed=1, train_seconds=3.0, tokens_per_s=9.0,
+                       triton_step_ms=2.5, torch_step_ms=1.25, triton_torch_ratio=2.0),
+                  dict(task="lm", corpus="syn", model="ngram-kn3", seed=0, train_seconds=1.0, tokens_per_s=5.0)]
+                 ).to_csv(tmp_path / "timings.csv", index=False)
+    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, tmp_path / "report").read_text()
+    section = html[html.index("Backend check (backend: auto)"):]
+    assert "<td>2.5</td>" in section and "<td>1.25</td>" in section and "<td>2.0</td>" in section
+    assert "ngram-kn3" not in section.split("</table>")[0]

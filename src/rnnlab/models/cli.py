@@ -52,8 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--params-json", help="Hyperparameters as a JSON object; unknown keys are refused.")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (neural models only).")
     p.add_argument("--backend", default=None,
-                   help="Recurrent backend, one of the registered ones (loop, torch, triton where installed; "
-                        "default: triton on CUDA where installed, torch otherwise).")
+                   help="Recurrent backend: auto or one of the registered ones (loop, torch, triton where "
+                        "installed); default: auto on CUDA (triton checked against torch and timed before the "
+                        "first step), torch otherwise.")
     p.add_argument("--checkpoint-dir", help="Folder for resumable checkpoints (neural models).")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")
     p.add_argument("--memory", help="Memory budget of n-gram LM counting, e.g. 2G (config ngram.memory); "

@@ -32,6 +32,7 @@ from ..io import read_json
 from ..nn import available_backends, default_backend
 from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
+from .backend_choice import AUTO, BACKEND_TIMINGS, REFERENCE, choose_backend, log_choice
 from .cells import CELLS
 from .classifier import ClassificationObjective, ClassifierConfig, LSTMClassifierConfig, RNNClassifier, predict_logits
 from .memory import MemoryEstimate, estimate
@@ -264,16 +265,22 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_runtime(device: str, backend: str | None) -> tuple[torch.device, str]:
-    """The device and recurrent backend a job runs on, checked once, here: ``backend`` None takes the
-    device's default (triton on CUDA where installed, torch otherwise)."""
+    """The device and recurrent backend a job runs on, checked once, here.
+
+    ``backend`` None takes ``auto`` on CUDA and the device's default elsewhere (torch). ``auto`` stays
+    ``auto`` on CUDA, where :func:`train_model` checks and times triton against torch before the first
+    step (``backend_choice.py``); on any other device it is torch, and triton never runs."""
     resolved = resolve_device(device)
-    name = backend or default_backend(resolved)
+    name = backend or (AUTO if resolved.type == "cuda" else default_backend(resolved))
+    if name == AUTO:
+        return resolved, AUTO if resolved.type == "cuda" else REFERENCE
     if name not in available_backends():
-        raise ConfigError(f"unknown backend {name!r}; registered backends: {', '.join(available_backends())}")
+        raise ConfigError(f"unknown backend {name!r}; registered backends: {', '.join(available_backends())}, "
+                          f"or {AUTO} (on CUDA: triton where it matches torch and is fast enough)")
     if name == "triton" and resolved.type != "cuda" and not interpreter_requested():
         raise ConfigError(f"the run asks for backend 'triton' but runs on {resolved.type}: the Triton kernels need "
                           "a CUDA GPU (set device: cuda on a GPU machine) or TRITON_INTERPRET=1 for the slow CPU "
-                          "interpreter; use backend: torch or loop on the CPU")
+                          "interpreter; use backend: torch or loop on the CPU (or auto)")
     return resolved, name
 
 
@@ -308,17 +315,25 @@ def train_model(name: str, req: TrainRequest) -> None:
     random.seed(req.seed)
     np.random.seed(req.seed)
     torch.manual_seed(req.seed)
-    model = spec.build(model_cfg, len(data.vocab), data.labels, backend).to(device)
+    model = spec.build(model_cfg, len(data.vocab), data.labels, REFERENCE if backend == AUTO else backend).to(device)
     meta = {"name": name, "family": spec.family, "task": req.task, "corpus": req.corpus, "seed": req.seed,
             "config": asdict(model_cfg), "train": asdict(train_cfg), "vocab_size": len(data.vocab),
             "labels": list(data.labels), "backend": backend}
     inputs = [vocab_path(req.corpus_dir)]
     inputs += [split_path(req.corpus_dir, req.task, split) for split in ("train", "valid")]
+    # The requested backend ("auto" included), so a resumed job matches its checkpoint whatever auto picks.
     identity = {**meta, "train": train_cfg.results_dict(), "device": device.type, "data": _file_digest(inputs)}
     fingerprint = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
-    fit(spec.objective(model, train_cfg, data, device, req.seed), train_cfg, Path(req.out_dir),
-        fingerprint=fingerprint, model_meta=meta, checkpoint_dir=req.checkpoint_dir, threads=req.threads,
-        status_extra={"model": name, "backend": backend, "device": str(device), "seed": req.seed})
+    objective = spec.objective(model, train_cfg, data, device, req.seed)
+    choice: dict[str, Any] = {}
+    if backend == AUTO:
+        chosen = choose_backend(objective, device)
+        log_choice(chosen)
+        backend, choice = chosen.backend, chosen.record()
+    meta["backend"] = backend
+    fit(objective, train_cfg, Path(req.out_dir), fingerprint=fingerprint, model_meta=meta,
+        checkpoint_dir=req.checkpoint_dir, threads=req.threads,
+        status_extra={"model": name, "backend": backend, **choice, "device": str(device), "seed": req.seed})
 
 
 def load_trained(model_dir: Path, device: torch.device,
@@ -331,6 +346,8 @@ def load_trained(model_dir: Path, device: torch.device,
     spec = SPECS[(meta["name"], meta["task"])]
     cfg = spec.config(**meta["config"])
     _, backend = resolve_runtime(str(device), backend or _recorded_backend(meta, device))
+    if backend == AUTO:  # nothing to choose between when only running the trained model
+        backend = default_backend(device)
     model = spec.build(cfg, meta["vocab_size"], tuple(meta["labels"]), backend)
     model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
     known = {f.name for f in fields(TrainConfig)}
@@ -355,7 +372,8 @@ def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
     splits = available_splits(req.corpus_dir, req.task, req.splits)
     extra = {"params": status.get("params"), "train_seconds": status.get("train_seconds"),
              "tokens_per_s": status.get("tokens_per_s"), "backend": status.get("backend"),
-             "device": status.get("device"), "status": status["status"]}
+             "device": status.get("device"), "status": status["status"],
+             **{key: status.get(key) for key in BACKEND_TIMINGS}}
     if status["status"] != "completed":
         return [metrics.row(req.task, req.corpus, name, req.seed, split, metric, math.nan, **extra)
                 for split in splits for metric in spec.metric_names]

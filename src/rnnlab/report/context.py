@@ -17,6 +17,7 @@ import pandas as pd
 from ..analysis.stats import summarize
 from ..data.stats import oov_warning, stats_table
 from ..job_times import per_step, read_job_times
+from ..models.backend_choice import BACKEND_TIMINGS, MAX_SLOWDOWN
 from ..models.registry import TASKS, model_sort_key
 from ..style import PNG_DPI
 
@@ -65,6 +66,7 @@ class ReportContext:
     figures: list[FigureView]
     timing: Table | None
     config_yaml: str
+    backend_check: Table | None = None
     notes: list[str] = field(default_factory=list)
     sections: list[Any] = field(default_factory=list)
     scorecard: list[Any] = field(default_factory=list)  # scorecard.Row, one per claim
@@ -144,6 +146,26 @@ def timing_table(bench_dir: Path) -> Table | None:
     if times.empty:
         return None
     return Table("Wall time per step", per_step(times), "From Snakemake's benchmark files of this run.", collapsed=True)
+
+
+def backend_check_table(timings_csv: Path, metrics: pd.DataFrame) -> Table | None:
+    """The step times behind every ``backend: auto`` choice of the run (results/timings.csv, written
+    beside metrics.csv by the same job), with the backend each job trained with; None if none chose."""
+    if not timings_csv.exists():
+        return None
+    times = pd.read_csv(timings_csv)
+    run = ["task", "corpus", "model", "seed"]
+    if not set(BACKEND_TIMINGS) <= set(times.columns) or times["torch_step_ms"].isna().all():
+        return None
+    chosen = metrics[run + ["backend"]].drop_duplicates(run) if "backend" in metrics.columns else None
+    frame = times.dropna(subset=["torch_step_ms"])[run + list(BACKEND_TIMINGS)].round(3)
+    if chosen is not None:
+        frame = frame.merge(chosen, on=run, how="left")
+    return Table("Backend check (backend: auto)", frame.reset_index(drop=True),
+                 f"Measured before each job's first step on its own shapes: the median time of a training step "
+                 f"(forward and backward) with the Triton kernels and with torch (cuDNN), after outputs and "
+                 f"gradients agreed; a job trains with triton unless the ratio exceeds {MAX_SLOWDOWN:g}.",
+                 key="backend_check", collapsed=True)
 
 
 def figure_views(fig_dir: Path) -> list[FigureView]:

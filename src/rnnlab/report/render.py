@@ -51,6 +51,7 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
         diverged=diverged,
         figures=c.figure_views(fig_dir),
         timing=c.timing_table(bench_dir),
+        backend_check=c.backend_check_table(metrics_csv.with_name("timings.csv"), metrics),
         config_yaml=yaml.safe_dump(config, sort_keys=False),
         notes=notes,
     )

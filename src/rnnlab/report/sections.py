@@ -97,8 +97,7 @@ def provenance(inp: Inputs) -> Section:
                     collapsed=True),
               Table("Package versions", pd.DataFrame(list(ctx.versions.items()), columns=["package", "version"]),
                     key="versions", collapsed=True)]
-    if ctx.timing:
-        tables.append(ctx.timing)
+    tables += [table for table in (ctx.timing, ctx.backend_check) if table]
     return Section("provenance", "8. Provenance",
                    [f"Produced at commit {ctx.provenance['commit']} on {ctx.provenance['devices']} "
                     f"({ctx.provenance['backends']})."], tables=tables, figures=figures_for(inp, "provenance"),

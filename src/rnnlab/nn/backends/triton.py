@@ -8,7 +8,9 @@ imported on first use, so registering this backend costs nothing where Triton is
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
+import re
 from typing import Callable
 
 import torch
@@ -25,6 +27,10 @@ TritonLayer = Callable[[Tensor, tuple[Tensor, ...], LayerWeights, bool], tuple[T
 # Cell name -> (module, function) of its single-layer entry.
 LAYERS = {"rnn": ("rnnlab.nn.ops.rnn", "rnn_tanh_triton"), "lstm": ("rnnlab.nn.ops.lstm", "lstm_triton")}
 DTYPES = (torch.float32, torch.bfloat16)
+# The first Triton release the kernels were built and checked with; it has what they use: the acquire
+# poll with a time-out (``tl.atomic_poll(..., timeout_ns=...)``) and cooperative launches
+# (``launch_cooperative_grid``), checked by :func:`missing_triton_features`.
+MIN_TRITON = "3.9"
 INSTALL_HINT = (
     "install triton with `pip install triton` (the CUDA build of torch brings it), or choose "
     "backend='torch' or backend='loop'"
@@ -36,8 +42,21 @@ class TritonBackendError(RnnlabError):
 
 
 def triton_available() -> bool:
-    """Whether the triton package can be imported (without importing it)."""
-    return importlib.util.find_spec("triton") is not None
+    """Whether the triton package can be imported (without importing it), in a release the kernels
+    support (:data:`MIN_TRITON`; a build without version metadata is checked at first use)."""
+    if importlib.util.find_spec("triton") is None:
+        return False
+    try:
+        installed = importlib.metadata.version("triton")
+    except importlib.metadata.PackageNotFoundError:
+        return True
+    return release(installed) >= release(MIN_TRITON)
+
+
+def release(version: str) -> tuple[int, ...]:
+    """(major, minor) of a version string such as ``3.9.0`` or ``3.10.0+git1a2b``."""
+    parts = [int(match) for match in re.findall(r"\d+", version)[:2]]
+    return tuple(parts + [0] * (2 - len(parts)))
 
 
 def check_call(call: RecurrentCall) -> None:
@@ -67,14 +86,31 @@ def check_call(call: RecurrentCall) -> None:
         )
 
 
+def missing_triton_features() -> list[str]:
+    """What the persistent kernels use that the installed triton lacks (empty when it has all)."""
+    import inspect
+
+    import triton.language as tl
+    from triton.backends.nvidia.compiler import CUDAOptions
+
+    missing = []
+    poll = getattr(tl, "atomic_poll", None)
+    if poll is None or "timeout_ns" not in inspect.signature(poll).parameters:
+        missing.append("tl.atomic_poll with timeout_ns")
+    if "launch_cooperative_grid" not in CUDAOptions.__dataclass_fields__:
+        missing.append("launch_cooperative_grid")
+    return missing
+
+
 def load_layer(cell: str, device_kind: str) -> TritonLayer:
     """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
-    import triton
+    missing = missing_triton_features()
+    if missing:
+        import triton
 
-    if int(triton.__version__.split(".")[0]) < 3:
         raise TritonBackendError(
-            f"backend 'triton' needs triton >= 3.0, found {triton.__version__}; upgrade torch and triton "
-            "together, or choose backend='torch' or backend='loop'"
+            f"backend 'triton' needs {' and '.join(missing)}, which triton {triton.__version__} lacks; install "
+            f"triton >= {MIN_TRITON} (upgrade torch and triton together), or choose backend='torch' or backend='loop'"
         )
     module, name = LAYERS[cell]
     layer: TritonLayer = getattr(importlib.import_module(module), name)

@@ -1,17 +1,17 @@
-"""What the RNN and LSTM Triton launchers share: tile choice, offsets, precision and buffers.
+"""What the RNN and LSTM Triton kernels and launchers share: offsets, precision, buffers, tanh.
 
-The op folders (``rnn/``, ``lstm/``) each hold their readable loop, kernels, launchers and
-``autograd.Function``; helpers used by both live here, as flash-linear-attention keeps
-``fla/ops/utils``.
+The op folders (``rnn/``, ``lstm/``) each hold their readable loop, cell update, launchers and
+``autograd.Function``; the tile kernels both cells run are ``recurrence.py``, their grid barrier
+``barrier.py``, their configurations ``plan.py``; small helpers used by all of them live here.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import torch
 import triton
+import triton.language as tl
 from torch import Tensor
 from triton.runtime.interpreter import InterpretedFunction
 
@@ -20,40 +20,12 @@ from triton.runtime.interpreter import InterpretedFunction
 POISON_ENV = "RNNLAB_TRITON_POISON"
 
 
-@dataclass(frozen=True)
-class Tiles:
-    """Tile sizes of one launch: batch rows per program, output units (N) and input units (K) per dot."""
-
-    block_b: int
-    block_n: int
-    block_k: int
-    num_warps: int = 8
-
-
 def next_power_of_2(value: int) -> int:
     return 1 << max(0, value - 1).bit_length()
 
 
 def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def choose_tiles(batch: int, hidden: int, dtype: torch.dtype) -> Tiles:
-    """Tiles for ``batch`` rows, ``hidden`` units and weights of ``dtype`` (reasoning in ops/README.md).
-
-    float32 runs on CUDA cores, compute-bound: 16 rows per program give the most programs. bfloat16
-    uses tensor cores and is bound by re-reading W_hh each step, so larger batch tiles (up to 64)
-    read it fewer times in all at the same time per step.
-    """
-    units = max(16, next_power_of_2(hidden))
-    if is_interpreted():
-        # The interpreter pays per operation, not per element: as few tiles as possible.
-        return Tiles(block_b=min(64, max(16, next_power_of_2(batch))), block_n=min(128, units),
-                     block_k=min(64, units))
-    if dtype == torch.float32:
-        return Tiles(block_b=16, block_n=min(64, units), block_k=min(32, units))
-    block_b = min(64, max(16, next_power_of_2(batch)))
-    return Tiles(block_b=block_b, block_n=min(64 if block_b <= 32 else 32, units), block_k=min(64, units))
 
 
 def check_offsets(batch: int, width: int, hidden: int) -> None:
@@ -92,3 +64,24 @@ def new_buffer(shape: tuple[int, ...], device: torch.device) -> Tensor:
 def state_rows(num_steps: int, reverse: bool) -> tuple[int, int]:
     """(row of the initial state, first row of h_1..h_T in time order) in a (T + 1, B, H) buffer."""
     return (num_steps, 0) if reverse else (0, 1)
+
+
+@triton.jit
+def tanh(x):
+    """tanh in float32 with a small relative error near 0 (no libdevice: the interpreter lacks it)."""
+    # Taylor series tanh x = x − x³/3 + 2x⁵/15 − 17x⁷/315 + 62x⁹/2835 − 1382x¹¹/155925
+    # (Abramowitz & Stegun 4.5.64) for |x| < 0.4, where the next term is below 1e-7 relative; elsewhere
+    # tanh|x| = 1 − 2 / (e^{2|x|} + 1), which saturates to 1 without overflow.
+    a = tl.abs(x)
+    a2 = a * a
+    series = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0 + a2 * (
+        62.0 / 2835.0 + a2 * (-1382.0 / 155925.0))))))
+    closed = 1.0 - 2.0 / (tl.exp(2.0 * a) + 1.0)
+    magnitude = tl.where(a < 0.4, series, closed)
+    return tl.where(x < 0.0, -magnitude, magnitude)
+
+
+@triton.jit
+def step_rows(ptr, step, B, width):
+    """Pointer to row block ``step`` of a (steps, B, width) buffer; 64-bit, so tile offsets stay 32-bit."""
+    return ptr + step.to(tl.int64) * B * width

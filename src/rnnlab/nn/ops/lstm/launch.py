@@ -1,4 +1,4 @@
-"""Launchers of the LSTM kernels (tiles, precision and buffers from ``ops/common.py``)."""
+"""Launchers of the tile kernels for the LSTM (grid and mode from ``ops/plan.py``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..common import Tiles, ceil_div, check_offsets, choose_tiles, dot_precision, new_buffer, state_rows
-from .triton_kernels import lstm_backward_kernel, lstm_forward_kernel
+from ..common import check_offsets, dot_precision, new_buffer, state_rows
+from ..launch import run_steps
+from ..plan import Plan, choose_plan
+from ..recurrence import backward_kernel, forward_kernel
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ def lstm_forward(
     c0: Tensor,
     reverse: bool,
     save_gates: bool,
-    tiles: Tiles | None = None,
+    plan: Plan | None = None,
 ) -> LSTMStates:
     """All states of one LSTM layer and direction.
 
@@ -37,7 +39,7 @@ def lstm_forward(
     num_steps, batch, width = xw.shape
     hidden = width // 4
     check_offsets(batch, width, hidden)
-    tiles = tiles or choose_tiles(batch, hidden, w_hh.dtype)
+    plan = plan or choose_plan(batch, hidden, 4, w_hh.dtype, xw.device)
     initial = state_rows(num_steps, reverse)[0]
     states = LSTMStates(
         hidden=new_buffer((num_steps + 1, batch, hidden), xw.device),
@@ -47,11 +49,14 @@ def lstm_forward(
     states.hidden[initial] = h0
     states.cell[initial] = c0
     gates = states.gates if states.gates is not None else states.cell  # not written unless saved
-    lstm_forward_kernel[(ceil_div(batch, tiles.block_b),)](
-        xw.contiguous(), w_hh.contiguous(), states.hidden, states.cell, gates, num_steps, batch, hidden,
-        REVERSE=int(reverse), SAVE_GATES=save_gates, PRECISION=dot_precision(w_hh.dtype),
-        BLOCK_B=tiles.block_b, BLOCK_N=tiles.block_n, BLOCK_K=tiles.block_k, num_warps=tiles.num_warps,
-    )
+    xw, w_hh = xw.contiguous(), w_hh.contiguous()
+
+    def launch(kernel, counters, status, first, steps, timeout, options):
+        kernel(xw, w_hh, states.hidden, states.cell, gates, counters, status, first, steps, num_steps, batch,
+               hidden, timeout, GATES=4, REVERSE=int(reverse), SAVE_GATES=save_gates,
+               PRECISION=dot_precision(w_hh.dtype), **options)
+
+    run_steps(forward_kernel, plan, batch, hidden, num_steps, xw.device, "LSTM forward", launch)
     return states
 
 
@@ -62,7 +67,7 @@ def lstm_backward(
     states: LSTMStates,
     w_hh: Tensor,
     reverse: bool,
-    tiles: Tiles | None = None,
+    plan: Plan | None = None,
 ) -> tuple[Tensor, Tensor]:
     """(δa_t for every step (T, B, 4H), δc0 (B, H)), both float32.
 
@@ -71,13 +76,15 @@ def lstm_backward(
     if states.gates is None:
         raise ValueError("lstm_backward needs the gates: run lstm_forward with save_gates=True")
     num_steps, batch, hidden = dout.shape
-    tiles = tiles or choose_tiles(batch, hidden, w_hh.dtype)
+    plan = plan or choose_plan(batch, hidden, 4, w_hh.dtype, dout.device)
     grad_pre = new_buffer((num_steps, batch, 4 * hidden), dout.device)
     grad_cell = dc_n.float().clone(memory_format=torch.contiguous_format)  # becomes δc0 in place
-    lstm_backward_kernel[(ceil_div(batch, tiles.block_b),)](
-        dout.float().contiguous(), dh_n.float().contiguous(), grad_cell, states.cell, states.gates,
-        w_hh.contiguous(), grad_pre, num_steps, batch, hidden,
-        REVERSE=int(reverse), PRECISION=dot_precision(w_hh.dtype),
-        BLOCK_B=tiles.block_b, BLOCK_N=tiles.block_n, BLOCK_K=tiles.block_k, num_warps=tiles.num_warps,
-    )
+    dout, dh_n, w_hh = dout.float().contiguous(), dh_n.float().contiguous(), w_hh.contiguous()
+
+    def launch(kernel, counters, status, first, steps, timeout, options):
+        kernel(dout, dh_n, grad_cell, states.hidden, states.cell, states.gates, w_hh, grad_pre, counters, status,
+               first, steps, num_steps, batch, hidden, timeout, GATES=4, REVERSE=int(reverse),
+               PRECISION=dot_precision(w_hh.dtype), **options)
+
+    run_steps(backward_kernel, plan, batch, hidden, num_steps, dout.device, "LSTM backward", launch)
     return grad_pre, grad_cell

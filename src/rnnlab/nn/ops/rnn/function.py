@@ -24,21 +24,24 @@ def input_projection(x: Tensor, weights: LayerWeights) -> Tensor:
 def recurrent_grads(
     grad_pre: Tensor, states: Tensor, w_hh: Tensor, reverse: bool, needs: tuple[bool, bool]
 ) -> tuple[Tensor | None, Tensor | None]:
-    """δW_hh and δh0 from the stored pre-activation gradients, as large matmuls outside the kernels.
+    """δW_hh and δh0 from the stored pre-activation gradients, as large matmuls outside the kernels, in
+    the weights' dtype.
 
     ``grad_pre`` (T, B, G*H) holds δa_t; ``states`` (T + 1, B, H) every h_t and h0. ``needs`` says
     which of the two are wanted.
     """
     num_steps, batch, gates_width = grad_pre.shape
+    # Operands in the weights' dtype (bfloat16 runs on tensor cores), accumulated in float32 by torch.
+    operand = grad_pre.to(w_hh.dtype)
     grad_w = grad_h0 = None
     if needs[0]:
         # δW_hh = Σ_t δa_tᵀ h_{t-1}: rows t + reverse hold h_{t-1} in processing order.
         previous = states[int(reverse) : int(reverse) + num_steps].reshape(num_steps * batch, -1)
-        grad_w = (grad_pre.reshape(num_steps * batch, gates_width).t() @ previous).to(w_hh.dtype)
+        grad_w = operand.reshape(num_steps * batch, gates_width).t() @ previous.to(w_hh.dtype)
     if needs[1]:
         # δh0 = δa_first W_hh, first being the first step in processing order.
         first = num_steps - 1 if reverse else 0
-        grad_h0 = grad_pre[first] @ w_hh.float()  # (B, H)
+        grad_h0 = operand[first] @ w_hh  # (B, H)
     return grad_w, grad_h0
 
 
