@@ -7,20 +7,50 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.ngram.spill import RECORD, TempSpace, append, merge_runs, parallel_argsort, read_blocks, sorted_run
+from rnnlab.ngram.spill import (RECORD, TempSpace, append, group, merge_runs, packed_order, parallel_argsort,
+                                parallel_sort, read_blocks)
 
 
 def _run(keys: np.ndarray) -> np.ndarray:
-    return sorted_run(keys, keys * 10, np.arange(keys.size))[0]
+    at, counts, _ = group(keys)
+    run = np.empty(at.size, dtype=RECORD)
+    run["key"], run["count"], run["suffix"], run["rep"] = keys[at], counts, keys[at] * 10, at
+    return run
 
 
-def test_sorted_run_counts_and_inverse() -> None:
+def test_group_counts_and_inverse() -> None:
     keys = np.array([5, 3, 5, 9, 3, 5])
-    run, inverse = sorted_run(keys, keys + 100, np.arange(6) + 1000)
-    assert run["key"].tolist() == [3, 5, 9] and run["count"].tolist() == [2, 3, 1]
-    assert run["suffix"].tolist() == [103, 105, 109]
-    assert (keys[run["rep"] - 1000] == run["key"]).all()
-    assert (run["key"][inverse] == keys).all()
+    at, counts, inverse = group(keys)
+    assert keys[at].tolist() == [3, 5, 9] and counts.tolist() == [2, 3, 1]
+    assert inverse.tolist() == [1, 0, 1, 2, 0, 1]
+
+
+@pytest.mark.parametrize("keys", [np.random.default_rng(0).integers(0, 1 << 40, size=3000),  # packed
+                                  np.random.default_rng(1).integers(0, 1 << 62, size=3000),  # too wide for it
+                                  np.random.default_rng(2).integers(-50, 50, size=3000)])  # negative
+def test_group_equals_unique_with_and_without_packed_keys(keys: np.ndarray) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = np.concatenate([keys, keys[::3]])  # repeated keys
+    packs = keys.min() >= 0 and int(keys.max()).bit_length() + int(keys.size - 1).bit_length() <= 64
+    assert (packed_order(keys, None) is not None) == packs
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    with ThreadPoolExecutor(2) as pool:
+        for threads in (None, pool):
+            at, got_counts, got_inverse = group(keys, threads)
+            assert keys[at].tolist() == unique.tolist() and got_counts.tolist() == counts.tolist()
+            assert got_inverse.tolist() == inverse.tolist()
+
+
+@pytest.mark.parametrize("size", [10, 1 << 17])
+def test_parallel_sort_sorts_in_place(size: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = np.random.default_rng(size).integers(0, 1 << 63, size=size, dtype=np.uint64)
+    expected = np.sort(values)
+    with ThreadPoolExecutor(2) as pool:
+        parallel_sort(values, pool)
+    assert np.array_equal(values, expected)
 
 
 @pytest.mark.parametrize("runs, block", [(1, 7), (2, 3), (9, 1), (9, 64)])

@@ -23,6 +23,7 @@ COUNT_BYTES_PER_POSITION = 224  # ids, keys, sort order, inverse and the sorted 
 # Buffered records of every run (up to twice while refilling), their union, its sort order and
 # the merged records with their temporaries.
 MERGE_BYTES_PER_ROW = 10 * 32
+MAX_MERGE_ROWS = 1 << 16  # rows read from each run at once (blocks of a few MiB, as MAX_WRITE_ROWS)
 SORT_THREADS = 2  # each chunk's n-grams are sorted as two halves at once
 WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
 WRITE_BYTES_PER_ROW = 1024 * (WRITE_THREADS + 1)  # formatting of the blocks in flight and one being written

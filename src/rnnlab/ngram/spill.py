@@ -19,9 +19,9 @@ import numpy as np
 
 from ..errors import RnnlabError
 
+PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it saves
 # key: packed (prefix row, word); count: occurrences; suffix: row of the n-gram without its first
 # word in the order below; rep: a position in the corpus where the n-gram ends.
-PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it saves
 RECORD = np.dtype([("key", "<i8"), ("count", "<i8"), ("suffix", "<i8"), ("rep", "<i8")])
 
 
@@ -88,23 +88,48 @@ def parallel_argsort(keys: np.ndarray, pool: ThreadPoolExecutor | None) -> np.nd
     return np.concatenate(list(orders))
 
 
-def sorted_run(keys: np.ndarray, suffix: np.ndarray, rep: np.ndarray,
-               pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys with their counts as one run, and the run row of every input key."""
-    order = parallel_argsort(keys, pool)
-    ordered = keys[order]
+def parallel_sort(values: np.ndarray, pool: ThreadPoolExecutor | None) -> None:
+    """Sort ``values`` in place; given ``pool``, as two halves split by a partition, on two threads."""
+    if pool is None or values.size < PARALLEL_SORT_MIN:
+        values.sort()
+        return
+    middle = values.size // 2
+    values.partition(middle)  # everything before the middle is at most everything after it
+    list(pool.map(np.ndarray.sort, (values[:middle], values[middle:])))
+
+
+def packed_order(keys: np.ndarray, pool: ThreadPoolExecutor | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``keys`` sorted and the position each came from, by sorting ``key << b | position`` as uint64
+    (b bits hold a position): a third of the time of an argsort. None if the keys are negative or
+    too wide for that."""
+    index_bits = max(1, int(keys.size - 1).bit_length())
+    if keys.size == 0 or int(keys.min()) < 0 or int(keys.max()).bit_length() + index_bits > 64:
+        return None
+    packed = keys.astype(np.uint64) << np.uint64(index_bits)
+    packed |= np.arange(keys.size, dtype=np.uint64)
+    parallel_sort(packed, pool)
+    position = (packed & np.uint64((1 << index_bits) - 1)).view(np.int64)
+    packed >>= np.uint64(index_bits)
+    return packed.view(np.int64), position
+
+
+def group(keys: np.ndarray, pool: ThreadPoolExecutor | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of ``keys`` in increasing order, as (D,) the position of one occurrence of
+    each, (D,) the number of occurrences of each, and (K,) the rank among them of every key."""
+    packed = packed_order(keys, pool)
+    if packed is None:
+        position = parallel_argsort(keys, pool)
+        ordered = keys[position]
+    else:
+        ordered, position = packed
     new = np.empty(ordered.size, dtype=bool)
     new[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    del ordered
     firsts = np.flatnonzero(new)
     inverse = np.empty(keys.size, dtype=np.int32 if keys.size < 2**31 else np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    run = np.empty(firsts.size, dtype=RECORD)
-    run["key"] = ordered[firsts]
-    run["count"] = np.diff(np.append(firsts, ordered.size))
-    at = order[firsts]
-    run["suffix"], run["rep"] = suffix[at], rep[at]
-    return run, inverse
+    inverse[position] = np.cumsum(new) - 1
+    return position[firsts], np.diff(firsts, append=keys.size), inverse
 
 
 class _Run:

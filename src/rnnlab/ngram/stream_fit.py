@@ -19,11 +19,11 @@ from .arpa import FILE_END, SECTION_END, format_lines, header, section_start
 from .budget import WRITE_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
-from .external_count import CountedOrder
+from .external_count import CONTINUATION, CountedOrder
 from .binary import write_binary
 from .formatting import LineBuilder, as_written
 from .parallel import in_order
-from .kneser_ney import Discounts, counts_of_counts, discounts_from, log10_probs, smooth, uniform
+from .kneser_ney import Discounts, discounts_from, log10_probs, smooth, uniform
 from .spill import RECORD, TempSpace, append, read_blocks
 
 
@@ -53,14 +53,14 @@ class _Orders:
         ``<s>`` cannot be extended to the left and keep their raw counts, as in KenLM.
         """
         table = self.tables[n - 1]
-        continuation = None if table.continuation is None else read_blocks(table.continuation, np.int64, self.rows)
+        continuation = None if table.continuation is None else read_blocks(table.continuation, CONTINUATION, self.rows)
         for block in self.records(n):
             if continuation is None:
                 yield block, block["count"]
                 continue
             lower = np.concatenate([next(continuation) for _ in range(-(-block.size // self.rows))])
-            first = self.corpus.seq[block["rep"] - (n - 1)] if n > 1 else block["key"]
-            yield block, np.where(first == BOS_ID, block["count"], lower)
+            # 0 exactly for the n-grams starting with <s>, which keep their raw count (external_count.py)
+            yield block, np.where(lower > 0, lower, block["count"])
 
     def by_context(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``with_adjusted`` cut into blocks that hold whole contexts."""
@@ -75,12 +75,6 @@ class _Orders:
                 yield block[:cut], adjusted[:cut]
         if carry is not None and carry[0].size:
             yield carry
-
-    def discounts(self, n: int, fallback: Discounts) -> Discounts:
-        totals = np.zeros(5, dtype=np.int64)
-        for _, adjusted in self.with_adjusted(n):
-            totals += counts_of_counts(adjusted)
-        return discounts_from(totals, fallback)
 
     def estimate(self, discounts: list[Discounts]) -> None:
         """Write ``logprob.n`` for every order and ``backoff.n`` below the highest."""
@@ -165,7 +159,7 @@ def estimate_and_write(corpus: StreamedCorpus, tables: list[CountedOrder], fallb
     """Discounts per order (unigrams first); the ARPA model is written to ``path`` and its binary
     copy (binary.py) to ``binary``."""
     orders = _Orders(corpus, tables, budget, space)
-    discounts = [orders.discounts(n, fallback) for n in range(1, len(tables) + 1)]
+    discounts = [discounts_from(table.counts_of_counts, fallback) for table in tables]
     orders.estimate(discounts)
     orders.write(path)
     orders.write_binary(binary, path.stat().st_size)
