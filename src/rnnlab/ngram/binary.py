@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -45,19 +45,19 @@ class BinaryWriter:
             assert written == length, f"{name}: wrote {written} of {length} values"
 
 
-def write_binary(path: Path, arpa_bytes: int, vocab: list[str], sizes: list[int],
-                 columns: Iterator[tuple[str, int, Iterator[np.ndarray]]]) -> None:
-    """Write the copy of an ARPA file of ``arpa_bytes`` bytes to ``path`` from ``columns``:
-    (field, order, blocks) for every field of every order."""
+def write_binary(path: Path, vocab: list[str], sizes: list[int], columns: Iterator[tuple[str, int, Iterator[np.ndarray]]],
+                 arpa_bytes: Callable[[], int]) -> None:
+    """Write the copy of an ARPA file to ``path`` from ``columns``: (field, order, blocks) for every
+    field of every order; ``arpa_bytes()``, the size of the ARPA file, is asked for last."""
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
         writer = BinaryWriter(archive)
         words = np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8)
         writer.add("vocab", np.dtype(np.uint8), words.size, iter([words]))
-        meta = np.array([arpa_bytes, len(sizes), *sizes])
-        writer.add("meta", np.dtype(np.int64), meta.size, iter([meta]))
         for name, n, blocks in columns:
             dtype = np.int64 if name in ("prefix", "word") else np.float64
             writer.add(f"{name}{n}", np.dtype(dtype), sizes[n - 1], blocks)
+        meta = np.array([arpa_bytes(), len(sizes), *sizes])
+        writer.add("meta", np.dtype(np.int64), meta.size, iter([meta]))
 
 
 def read_binary(arpa: str | os.PathLike[str]) -> NgramModel | None:

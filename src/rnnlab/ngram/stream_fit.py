@@ -1,15 +1,17 @@
 """Adjusted counts, discounts, probabilities and the ARPA file, streamed from counted orders.
 
 Each order is read block by block in key order, blocks cut at context boundaries so that every
-context's rows are smoothed together. Held in memory per order: the probabilities of the order
-below (looked up by suffix row) and those being computed; log10 probabilities and backoffs go to
-temporary files, and the ARPA file is then written from them, the n-grams' words read from the
-corpus at the position where each one ends.
+context's rows are smoothed together. Held in memory: the corpus and the probabilities of the
+order below (looked up by suffix row); those being computed, their log10 and the backoffs go to
+temporary files. The ARPA file is written from them while the next orders are estimated, the
+n-grams' words read from the corpus at the position where each one ends, and the binary copy at
+the same time from the same files.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -25,6 +27,37 @@ from .formatting import LineBuilder, as_written
 from .parallel import in_order
 from .kneser_ney import Discounts, discounts_from, log10_probs, smooth, uniform
 from .spill import RECORD, TempSpace, append, read_blocks
+
+
+class _Stopped(Exception):
+    """Another thread of the fit failed; its error is the cause."""
+
+
+class _Progress:
+    """How many orders are estimated, shared by the thread that estimates them and those that write
+    them (order n is written once order n + 1 is estimated: that gives its backoffs)."""
+
+    def __init__(self, orders: int) -> None:
+        self.orders, self.done = orders, 0
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def advance(self, n: int) -> None:
+        with self.changed:
+            self.done = n
+            self.changed.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        with self.changed:
+            self.error = self.error or error
+            self.changed.notify_all()
+
+    def wait(self, n: int) -> None:
+        """Until order n can be written."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.done >= min(n + 1, self.orders) or self.error is not None)
+            if self.error is not None:
+                raise _Stopped() from self.error
 
 
 class _Orders:
@@ -76,35 +109,47 @@ class _Orders:
         if carry is not None and carry[0].size:
             yield carry
 
-    def estimate(self, discounts: list[Discounts]) -> None:
-        """Write ``logprob.n`` for every order and ``backoff.n`` below the highest."""
-        lower: np.ndarray | None = None
-        for n, table in enumerate(self.tables, 1):
-            probs = np.empty(table.size if n < len(self.tables) else 0)  # only lower orders are looked up
-            start, next_context = 0, 0
-            backoffs = self.space.path(f"backoff.{n - 1}")
-            for block, adjusted in self.by_context(n):
-                context = block["key"] // self.vocab_size
-                new = np.empty(context.size, dtype=bool)
-                new[:1], new[1:] = True, context[1:] != context[:-1]
-                group = np.cumsum(new) - 1
-                below = uniform(self.vocab_size) if lower is None else lower[block["suffix"]]
-                prob, backoff = smooth(group, int(group[-1]) + 1, adjusted, discounts[n - 1], below)
-                if probs.size:
-                    probs[start : start + prob.size] = prob
-                start += prob.size
-                append(self.space.path(f"logprob.{n}"), log10_probs(prob, block["key"] if n == 1 else None))
-                if n > 1:
-                    contexts = context[new]
-                    gap = np.zeros(int(contexts[-1]) + 1 - next_context)
-                    gap[contexts - next_context] = backoff
-                    append(backoffs, gap)
-                    next_context = int(contexts[-1]) + 1
+    def estimate(self, discounts: list[Discounts], progress: _Progress) -> None:
+        """Write ``logprob.n`` for every order and ``backoff.n`` below the highest, reporting each
+        order to ``progress`` once both files of the order below are complete."""
+        try:
+            lower: np.ndarray | None = None
+            for n in range(1, len(self.tables) + 1):
+                self._estimate(n, lower, discounts[n - 1])
+                del lower  # the probabilities of order n are read once those of n - 1 are gone
+                lower = np.fromfile(self.space.path(f"prob.{n}")) if n < len(self.tables) else None
+                self.space.path(f"prob.{n}").unlink(missing_ok=True)
+                progress.advance(n - 1)
+            self.space.note_usage()
+            progress.advance(len(self.tables))
+        except BaseException as exc:
+            progress.fail(exc)
+            raise
+
+    def _estimate(self, n: int, lower: np.ndarray | None, discounts: Discounts) -> None:
+        """Probabilities of order n (``prob.n`` below the highest order, read by the next), their
+        log10 (``logprob.n``) and the backoffs of order n - 1 (``backoff.{n-1}``)."""
+        next_context = 0
+        logprobs, backoffs = self.space.path(f"logprob.{n}"), self.space.path(f"backoff.{n - 1}")
+        logprobs.touch()
+        for block, adjusted in self.by_context(n):
+            context = block["key"] // self.vocab_size
+            new = np.empty(context.size, dtype=bool)
+            new[:1], new[1:] = True, context[1:] != context[:-1]
+            group = np.cumsum(new) - 1
+            below = uniform(self.vocab_size) if lower is None else lower[block["suffix"]]
+            prob, backoff = smooth(group, int(group[-1]) + 1, adjusted, discounts, below)
+            if n < len(self.tables):  # only lower orders are looked up
+                append(self.space.path(f"prob.{n}"), prob)
+            append(logprobs, log10_probs(prob, block["key"] if n == 1 else None))
             if n > 1:
-                append(backoffs, np.zeros(self.tables[n - 2].size - next_context))
-            self.space.path(f"logprob.{n}").touch()
-            lower = probs
-        self.space.note_usage()
+                contexts = context[new]
+                gap = np.zeros(int(contexts[-1]) + 1 - next_context)
+                gap[contexts - next_context] = backoff
+                append(backoffs, gap)
+                next_context = int(contexts[-1]) + 1
+        if n > 1:
+            append(backoffs, np.zeros(self.tables[n - 2].size - next_context))
 
     def _line_inputs(self, n: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
         """(log10 probs, word ids, backoffs or None) of order n, block by block."""
@@ -114,13 +159,14 @@ class _Orders:
         for words in self._word_blocks(n):
             yield next(logprobs), words, None if backoffs is None else next(backoffs)
 
-    def write(self, path: Path) -> None:
-        """The ARPA file; blocks are formatted on WRITE_THREADS threads (numpy releases the GIL) and
-        written in order."""
+    def write(self, path: Path, progress: _Progress) -> None:
+        """The ARPA file, each order as soon as it is estimated; blocks are formatted on
+        WRITE_THREADS threads (numpy releases the GIL) and written in order."""
         builder = LineBuilder(list(self.corpus.vocab))
         with open(path, "wb") as out, ThreadPoolExecutor(WRITE_THREADS) as pool:
             out.write(header([t.size for t in self.tables]))
             for n in range(1, len(self.tables) + 1):
+                progress.wait(n)
                 out.write(section_start(n))
                 inputs = ((builder, *block) for block in self._line_inputs(n))
                 for lines in in_order(pool, format_lines, inputs, ahead=WRITE_THREADS):
@@ -141,11 +187,13 @@ class _Orders:
             yield self.corpus.seq[block["rep"][:, None] + offsets].astype(np.int64)
 
 
-    def write_binary(self, path: Path, arpa_bytes: int) -> None:
-        write_binary(path, arpa_bytes, list(self.corpus.vocab), [t.size for t in self.tables], self._columns())
+    def write_binary(self, path: Path, progress: _Progress, arpa_bytes: Future[int]) -> None:
+        write_binary(path, list(self.corpus.vocab), [t.size for t in self.tables], self._columns(progress),
+                     arpa_bytes.result)
 
-    def _columns(self) -> Iterator[tuple[str, int, Iterator[np.ndarray]]]:
+    def _columns(self, progress: _Progress) -> Iterator[tuple[str, int, Iterator[np.ndarray]]]:
         for n, table in enumerate(self.tables, 1):
+            progress.wait(n)
             keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
             yield "prefix", n, (k // self.vocab_size if n > 1 else np.zeros_like(k) for k in keys)
             keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
@@ -160,7 +208,19 @@ def estimate_and_write(corpus: StreamedCorpus, tables: list[CountedOrder], fallb
     copy (binary.py) to ``binary``."""
     orders = _Orders(corpus, tables, budget, space)
     discounts = [discounts_from(table.counts_of_counts, fallback) for table in tables]
-    orders.estimate(discounts)
-    orders.write(path)
-    orders.write_binary(binary, path.stat().st_size)
+    progress, arpa_bytes = _Progress(len(tables)), Future()
+    # Orders are estimated on one thread, the binary copy written on another, while this one writes
+    # the ARPA file: each order as soon as the order above it is estimated (it gives the backoffs).
+    with ThreadPoolExecutor(2) as background:
+        tasks = [background.submit(orders.estimate, discounts, progress),
+                 background.submit(orders.write_binary, binary, progress, arpa_bytes)]
+        try:
+            orders.write(path, progress)
+            arpa_bytes.set_result(path.stat().st_size)
+        except BaseException as exc:
+            progress.fail(exc)
+            arpa_bytes.set_exception(exc)
+            raise exc.__cause__ if isinstance(exc, _Stopped) else exc  # the error of the thread that failed
+        for task in tasks:
+            task.result()
     return discounts
