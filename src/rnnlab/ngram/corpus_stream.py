@@ -20,6 +20,7 @@ import numpy as np
 
 from .corpus import BOS, BOS_ID, EOS, EOS_ID, check_markers, decode_utf8, input_error, new_vocab, no_tokens
 from .parallel import in_order
+from .spill import append
 
 ID_DTYPE = np.uint32
 READERS = 2
@@ -82,11 +83,13 @@ def _raw_blocks(source: BinaryIO, path: Path, block_bytes: int) -> Iterator[tupl
         line += data.count(b"\n")
 
 
-def read_corpus(path: str | os.PathLike[str], block_bytes: int) -> StreamedCorpus:
+def read_corpus(path: str | os.PathLike[str], block_bytes: int, spill: Path | None = None) -> StreamedCorpus:
     """Read ``path`` about ``block_bytes`` at a time (whole lines); errors name the file and line.
 
     Blocks are split into words by READERS worker processes (that is Python work, one core
-    each) while this one gives the words their ids.
+    each) while this one gives the words their ids. Given ``spill``, a temporary file, the ids of
+    the blocks are gathered there and read back at once, so that the memory they take is the
+    final array only.
     """
     p = Path(path)
     vocab = new_vocab()
@@ -98,9 +101,15 @@ def read_corpus(path: str | os.PathLike[str], block_bytes: int) -> StreamedCorpu
                        else (_encode_block(*block) for block in _raw_blocks(source, p, block_bytes)))
             for words, local in encoded:
                 ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=ID_DTYPE, count=len(words))
-                blocks.append(ids[local])
+                if spill is None:
+                    blocks.append(ids[local])
+                else:
+                    append(spill, ids[local])
     except OSError as exc:
         raise input_error(p, exc) from None
+    if spill is not None and spill.exists():
+        blocks = [np.fromfile(spill, dtype=ID_DTYPE)]
+        spill.unlink()
     seq = np.concatenate(blocks) if blocks else np.empty(0, dtype=ID_DTYPE)
     sentences = int(np.count_nonzero(seq == BOS_ID))
     if not sentences:

@@ -65,7 +65,9 @@ class _Orders:
                  space: TempSpace) -> None:
         self.corpus, self.tables, self.space = corpus, tables, space
         self.vocab_size = len(corpus.vocab)
-        self.rows = budget.write_rows(resident=corpus.seq.nbytes)
+        # Held throughout: the corpus (for the words of the lines) and the probabilities of the order
+        # below the one being estimated.
+        self.rows = budget.write_rows(resident=corpus.seq.nbytes + 8 * max(t.size for t in tables[:-1] or tables))
 
     def records(self, n: int) -> Iterator[np.ndarray]:
         table = self.tables[n - 1]
