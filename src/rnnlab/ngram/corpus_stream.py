@@ -21,6 +21,7 @@ import numpy as np
 from .corpus import BOS, BOS_ID, EOS, EOS_ID, check_markers, decode_utf8, input_error, new_vocab, no_tokens
 from .parallel import in_order
 from .spill import append
+from .tokenize import OTHER_SPACE, encode_bytes
 
 ID_DTYPE = np.uint32
 READERS = 2
@@ -59,6 +60,10 @@ def _encode_block(data: bytes, path: Path, first_line: int) -> tuple[list[str], 
     text = decode_utf8(data, path, first_line)
     if BOS in text or EOS in text:
         check_markers(text.split("\n"), text, path, first_line)
+    if text.isascii() or not OTHER_SPACE.search(text):
+        encoded = encode_bytes(data)
+        if encoded is not None:
+            return encoded
     tokens = text.replace("\n", f" {EOS} ").split()
     if not tokens or tokens[-1] != EOS:
         tokens.append(EOS)
