@@ -78,7 +78,7 @@ def test_read_blocks(tmp_path: Path) -> None:
     path = tmp_path / "a"
     append(path, np.arange(10))
     assert [b.tolist() for b in read_blocks(path, np.dtype(np.int64), 4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert RECORD.itemsize == 32
+    assert RECORD.itemsize == 24
 
 
 def test_temp_space_is_removed_even_on_error(tmp_path: Path) -> None:

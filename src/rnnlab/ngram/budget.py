@@ -23,7 +23,7 @@ MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
 COUNT_BYTES_PER_POSITION = 112  # depth, prefix rows, keys, packed sort, inverse and the run of a chunk (95 measured)
 # Buffered records of every run (up to twice while refilling), their union, its sort order and
 # the merged records with their temporaries.
-MERGE_BYTES_PER_ROW = 10 * 32
+MERGE_BYTES_PER_ROW = 10 * 24  # records of 24 bytes (spill.RECORD)
 MAX_MERGE_ROWS = 1 << 16  # rows read from each run at once (blocks of a few MiB, as MAX_WRITE_ROWS)
 SORT_THREADS = 2  # each chunk's n-grams are sorted as two halves at once
 WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)

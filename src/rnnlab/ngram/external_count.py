@@ -26,11 +26,12 @@ from typing import Iterator
 
 import numpy as np
 
+from ..errors import ConfigError
 from .budget import MAX_MERGE_ROWS, SORT_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .kneser_ney import counts_of_counts
-from .spill import RECORD, TempSpace, append, group, merge_runs, read_blocks
+from .spill import MAX_POSITIONS, RECORD, TempSpace, append, group, merge_runs, read_blocks
 
 CONTINUATION = np.int32  # N1+(. g) is at most the vocabulary size
 
@@ -55,6 +56,9 @@ class _Counter:
     def __init__(self, corpus: StreamedCorpus, order: int, budget: Budget, space: TempSpace) -> None:
         self.corpus, self.order, self.space = corpus, order, space
         self.vocab_size = len(corpus.vocab)
+        if corpus.seq.size > MAX_POSITIONS:
+            raise ConfigError(f"the corpus has {corpus.seq.size:,} words and sentence markers; n-gram fits take "
+                              f"at most {MAX_POSITIONS:,}")
         # Resident while counting: the corpus and the continuation counts of the order below (at
         # most one per position). The chunks are the same for every order.
         resident = corpus.seq.nbytes + np.dtype(CONTINUATION).itemsize * corpus.seq.size

@@ -20,9 +20,11 @@ import numpy as np
 from ..errors import RnnlabError
 
 PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it saves
-# key: packed (prefix row, word); count: occurrences; suffix: row of the n-gram without its first
-# word in the order below; rep: a position in the corpus where the n-gram ends.
-RECORD = np.dtype([("key", "<i8"), ("count", "<i8"), ("suffix", "<i8"), ("rep", "<i8")])
+# key: packed (prefix row, word); rep: a position in the corpus where the n-gram ends; count:
+# occurrences; suffix: row of the n-gram without its first word in the order below (both below
+# 2^31 for corpora of fewer positions, which external_count.py checks).
+RECORD = np.dtype([("key", "<i8"), ("rep", "<i8"), ("count", "<i4"), ("suffix", "<i4")])
+MAX_POSITIONS = 2**31 - 1
 
 
 class TempSpace:
