@@ -53,10 +53,11 @@ def test_parallel_sort_sorts_in_place(size: int) -> None:
     assert np.array_equal(values, expected)
 
 
-@pytest.mark.parametrize("runs, block", [(1, 7), (2, 3), (9, 1), (9, 64)])
-def test_merge_equals_unique(tmp_path: Path, runs: int, block: int) -> None:
-    rng = np.random.default_rng(runs)
-    chunks = [rng.integers(0, 40, size=rng.integers(1, 60)) for _ in range(runs)]
+@pytest.mark.parametrize("runs, block, top", [(1, 7, 40), (2, 3, 40), (9, 1, 40), (9, 64, 40), (4, 16, 1 << 58)])
+def test_merge_equals_unique(tmp_path: Path, runs: int, block: int, top: int) -> None:
+    rng = np.random.default_rng(runs)  # keys below 2^58 are too wide to sort packed with their position
+    chunks = [rng.integers(0, top, size=rng.integers(1, 60)) // max(1, top // 40) * max(1, top // 40)
+              for _ in range(runs)]
     paths = []
     for i, chunk in enumerate(chunks):
         paths.append(tmp_path / f"run{i}")
@@ -69,7 +70,7 @@ def test_merge_equals_unique(tmp_path: Path, runs: int, block: int) -> None:
     merged = np.concatenate(merged)
     keys, counts = np.unique(np.concatenate(chunks), return_counts=True)
     assert merged["key"].tolist() == keys.tolist() and merged["count"].tolist() == counts.tolist()
-    assert (merged["suffix"] == merged["key"] * 10).all()
+    assert (merged["suffix"] == (merged["key"] * 10).astype(np.int32)).all()
     for i, chunk in enumerate(chunks):  # every run row finds its merged row
         assert (merged["key"][np.concatenate(rows[i])] == _run(chunk)["key"]).all()
 

@@ -31,7 +31,7 @@ from .budget import MAX_MERGE_ROWS, SORT_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .kneser_ney import counts_of_counts
-from .spill import MAX_POSITIONS, RECORD, TempSpace, append, group, merge_runs, read_blocks
+from .spill import MAX_POSITIONS, RECORD, ROW, TempSpace, append, group, merge_runs, read_blocks
 
 CONTINUATION = np.int32  # N1+(. g) is at most the vocabulary size
 
@@ -83,7 +83,7 @@ class _Counter:
         """The table row of every run row of order n in the chunk; None when they are the same."""
         if n == 1 or self.counted[n - 1].runs == 1:
             return None
-        return np.fromfile(self._file("row", n, chunk), dtype=np.int64)
+        return np.fromfile(self._file("row", n, chunk), dtype=ROW)
 
     def _run(self, n: int, chunk: int) -> np.ndarray | None:
         """The chunk's n-grams as one run of RECORD rows in key order (None if it has none); their

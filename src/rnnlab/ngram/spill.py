@@ -25,6 +25,7 @@ PARALLEL_SORT_MIN = 1 << 16  # below this a second thread costs more than it sav
 # 2^31 for corpora of fewer positions, which external_count.py checks).
 RECORD = np.dtype([("key", "<i8"), ("rep", "<i8"), ("count", "<i4"), ("suffix", "<i4")])
 MAX_POSITIONS = 2**31 - 1
+ROW = np.int32  # a row of a table (fewer than MAX_POSITIONS)
 
 
 class TempSpace:
@@ -170,15 +171,17 @@ def merge_runs(paths: list[Path], block: int) -> Iterator[tuple[np.ndarray, list
             union = np.concatenate(parts)
             if union.size == 0:
                 return
-            order = np.argsort(union["key"], kind="stable")
-            ordered = union["key"][order]
+            keys = union["key"]
+            packed = packed_order(keys, None)
+            order = np.argsort(keys) if packed is None else packed[1]
+            ordered = keys[order] if packed is None else packed[0]
             new = np.empty(ordered.size, dtype=bool)
             new[:1] = True
             np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
             firsts = np.flatnonzero(new)
             merged = union[order[firsts]]
             merged["count"] = np.add.reduceat(union["count"][order], firsts)
-            rows = np.empty(union.size, dtype=np.int64)
+            rows = np.empty(union.size, dtype=ROW)
             rows[order] = start + np.cumsum(new) - 1
             start += firsts.size
             yield merged, np.split(rows, np.cumsum([p.size for p in parts])[:-1])
