@@ -83,7 +83,7 @@ class _Counter:
         """The table row of every run row of order n in the chunk; None when they are the same."""
         if n == 1 or self.counted[n - 1].runs == 1:
             return None
-        return np.fromfile(self._file("row", n, chunk), dtype=ROW)
+        return np.fromfile(self._file("row", n, chunk), dtype=ROW).astype(np.int64)  # keys exceed 2^31
 
     def _run(self, n: int, chunk: int) -> np.ndarray | None:
         """The chunk's n-grams as one run of RECORD rows in key order (None if it has none); their
