@@ -113,13 +113,16 @@ def write_corpus(path: Path, tokens: int, vocab: int, rng: np.random.Generator) 
     ids = rng.choice(vocab, size=tokens, p=prob)
     lengths = np.clip(rng.lognormal(mean=2.8, sigma=0.6, size=tokens // 4 + 1).astype(np.int64), 1, 80)
     ends = np.cumsum(lengths)
-    ends = ends[ends < tokens].tolist() + [tokens]
-    text = words[ids].tolist()
+    ends = np.append(ends[ends < tokens], tokens)
     with open(path, "w", encoding="utf-8") as out:
         start = 0
-        for end in ends:
-            out.write(" ".join(text[start:end]) + "\n")
-            start = end
+        for piece in np.array_split(ends, max(1, tokens // 1_000_000)):  # words as text a million at a time
+            if not piece.size:
+                continue
+            text = words[ids[start : piece[-1]]].tolist()
+            out.write("".join(" ".join(text[a - start : b - start]) + "\n"
+                              for a, b in zip(np.append(start, piece[:-1]).tolist(), piece.tolist())))
+            start = int(piece[-1])
 
 
 def machine() -> dict:
