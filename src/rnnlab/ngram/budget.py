@@ -20,7 +20,7 @@ MIN_ROWS = 64  # the smallest chunk or block, whatever the budget
 # Working bytes per item in each stage (measured from the arrays each one holds at once).
 TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
 MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
-COUNT_BYTES_PER_POSITION = 112  # depth, prefix rows, keys, packed sort, inverse and the run of a chunk (95 measured)
+COUNT_BYTES_PER_POSITION = 136  # the arrays of a chunk, kept for the next (130 measured with a merge after it)
 # Buffered records of every run (up to twice while refilling), their union, its sort order and
 # the merged records with their temporaries.
 MERGE_BYTES_PER_ROW = 10 * 24  # records of 24 bytes (spill.RECORD)

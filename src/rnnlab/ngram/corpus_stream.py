@@ -40,12 +40,14 @@ class StreamedCorpus:
         """Number of words, not counting ``<s>`` and ``</s>``."""
         return int(self.seq.size) - 2 * self.sentences
 
-    def depth(self, start: int, stop: int) -> np.ndarray:
-        """(stop - start,) position inside its sentence (0 at the ``<s>``) of every position in a
-        stretch that begins at a ``<s>``."""
-        bos = self.seq[start:stop] == BOS_ID
-        starts = np.flatnonzero(bos)
-        return np.arange(stop - start) - starts[np.cumsum(bos) - 1]
+    def depth(self, start: int, stop: int, out: np.ndarray | None = None,
+              numbers: np.ndarray | None = None) -> np.ndarray:
+        """(stop - start,) int64 position inside its sentence (0 at the ``<s>``) of every position in a
+        stretch that begins at a ``<s>``; into ``out`` if given, with ``numbers`` 0 .. stop - start - 1."""
+        numbers = np.arange(stop - start) if numbers is None else numbers
+        depth = np.multiply(numbers, self.seq[start:stop] == BOS_ID, out=out)
+        np.maximum.accumulate(depth, out=depth)  # the position of the sentence's <s>
+        return np.subtract(numbers, depth, out=depth)
 
     def sentence_bounds(self, positions: int) -> np.ndarray:
         """Chunk boundaries at sentence starts, about ``positions`` apart (at least one sentence each)."""

@@ -31,7 +31,7 @@ from .budget import MAX_MERGE_ROWS, SORT_THREADS, Budget
 from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .kneser_ney import counts_of_counts
-from .spill import MAX_POSITIONS, RECORD, ROW, TempSpace, append, group, merge_runs, read_blocks
+from .spill import MAX_POSITIONS, RECORD, ROW, Scratch, TempSpace, append, group, merge_runs, read_blocks
 
 CONTINUATION = np.int32  # N1+(. g) is at most the vocabulary size
 
@@ -65,49 +65,65 @@ class _Counter:
         self.bounds = corpus.sentence_bounds(budget.count_positions(resident=resident))
         self.budget = budget
         self.pool: ThreadPoolExecutor | None = None  # sorts each chunk's halves in parallel while counting
+        self.scratch = Scratch()  # the arrays of a chunk, reused by the next
 
     def _file(self, kind: str, n: int, chunk: int | None = None) -> Path:
         return self.space.path(f"{kind}.{n}" if chunk is None else f"{kind}.{n}.{chunk}")
 
-    def _run_rows(self, n: int, chunk: int, depth: np.ndarray) -> np.ndarray:
-        """(L,) int64 run row of the (n-1)-gram ending at each position of the chunk (-1: none);
-        the word ids for n = 2."""
-        a, b = self.bounds[chunk], self.bounds[chunk + 1]
-        if n == 2:
-            return self.corpus.seq[a:b].astype(np.int64)
-        rows = np.full(b - a, -1, dtype=np.int64)
-        rows[np.flatnonzero(depth >= n - 2)] = np.fromfile(self._file("inv", n - 1, chunk), dtype=np.int32)
-        return rows
+    def _where(self, name: str, condition: np.ndarray) -> np.ndarray:
+        """(K,) int64 indices where ``condition`` holds, in a scratch array."""
+        count = int(np.count_nonzero(condition))
+        return np.compress(condition, self.scratch.arange(condition.size), out=self.scratch.take(name, count, np.int64))
+
+    def _read(self, name: str, path: Path, dtype: type) -> np.ndarray:
+        """A whole file of ``dtype`` values into a scratch array."""
+        values = self.scratch.take(name, path.stat().st_size // np.dtype(dtype).itemsize, dtype)
+        with open(path, "rb") as source:
+            source.readinto(values.data)
+        return values
+
+    def _run(self, n: int, chunk: int) -> np.ndarray | None:
+        """The chunk's n-grams as one run of RECORD rows in key order (None if it has none; a scratch
+        array otherwise); their run rows at every n-gram end are saved for the next order."""
+        a, b = int(self.bounds[chunk]), int(self.bounds[chunk + 1])
+        scratch, seq = self.scratch, self.corpus.seq[a:b]
+        depth = self.corpus.depth(a, b, out=scratch.take("depth", b - a, np.int64), numbers=scratch.arange(b - a))
+        mask = scratch.take("mask", b - a, bool)
+        ends = self._where("ends", np.greater_equal(depth, n - 1, out=mask))  # (E,) where n-grams end
+        if ends.size == 0:  # then the chunk has no n-grams of higher orders either
+            return None
+        # (L,) run row of the (n-1)-gram ending at each position where one ends (word ids for n = 2).
+        rows = seq
+        if n > 2:
+            rows = scratch.take("rows", b - a, np.int32)
+            rows[np.greater_equal(depth, n - 2, out=mask)] = self._read("inv", self._file("inv", n - 1, chunk), np.int32)
+        before = np.subtract(ends, 1, out=scratch.take("before", ends.size, np.int64))
+        prefix = np.take(rows, before, out=scratch.take("prefix", ends.size, rows.dtype), mode="clip")
+        word = np.take(seq, ends, out=scratch.take("word", ends.size, seq.dtype), mode="clip")
+        keys = np.multiply(prefix, self.vocab_size, out=scratch.take("keys", ends.size, np.int64), dtype=np.int64)
+        keys += word
+        at, counts, inverse = group(keys, self.pool, scratch)
+        if n < self.order:
+            append(self._file("inv", n, chunk), inverse)
+        run = scratch.take("run", at.size, RECORD)
+        table = self._table_rows(n - 1, chunk)
+        end_at = np.take(ends, at, out=before[: at.size], mode="clip")  # where each distinct n-gram ends
+        prefix_at = np.take(prefix, at, out=scratch.take("prefix_at", at.size, rows.dtype), mode="clip")
+        if table is not None:
+            prefix_at = np.take(table, prefix_at, out=scratch.take("table_at", at.size, table.dtype), mode="clip")
+        np.multiply(prefix_at, self.vocab_size, out=run["key"], dtype=np.int64)
+        run["key"] += np.take(word, at, mode="clip")
+        suffix = np.take(rows, end_at, out=prefix_at, mode="clip")  # the run row of the (n-1)-gram ending there
+        run["suffix"] = suffix if table is None else np.take(table, suffix, mode="clip")
+        run["count"] = counts
+        np.add(end_at, a, out=run["rep"])
+        return run
 
     def _table_rows(self, n: int, chunk: int) -> np.ndarray | None:
         """The table row of every run row of order n in the chunk; None when they are the same."""
         if n == 1 or self.counted[n - 1].runs == 1:
             return None
-        return np.fromfile(self._file("row", n, chunk), dtype=ROW).astype(np.int64)  # keys exceed 2^31
-
-    def _run(self, n: int, chunk: int) -> np.ndarray | None:
-        """The chunk's n-grams as one run of RECORD rows in key order (None if it has none); their
-        run rows at every n-gram end are saved for the next order."""
-        a, b = int(self.bounds[chunk]), int(self.bounds[chunk + 1])
-        depth = self.corpus.depth(a, b)
-        ends = np.flatnonzero(depth >= n - 1)  # (E,) positions where an n-gram ends
-        if ends.size == 0:  # then the chunk has no n-grams of higher orders either
-            return None
-        rows = self._run_rows(n, chunk, depth)
-        del depth  # each array goes as soon as it is used: they make the chunk's peak memory
-        prefix, word = rows[ends - 1], self.corpus.seq[a:b][ends].astype(np.int64)
-        at, counts, inverse = group(prefix * self.vocab_size + word, self.pool)
-        if n < self.order:
-            append(self._file("inv", n, chunk), inverse.astype(np.int32))
-        del inverse
-        table = self._table_rows(n - 1, chunk)
-        prefix, suffix = prefix[at], rows[ends[at]]
-        run = np.empty(at.size, dtype=RECORD)
-        run["key"] = (prefix if table is None else table[prefix]) * self.vocab_size + word[at]
-        run["count"] = counts
-        run["suffix"] = suffix if table is None else table[suffix]
-        run["rep"] = a + ends[at]
-        return run
+        return self._read("table", self._file("row", n, chunk), ROW)
 
     def count(self, n: int) -> CountedOrder:
         runs: list[tuple[int, np.ndarray | Path]] = []
@@ -122,6 +138,8 @@ class _Counter:
         for chunk in range(self.bounds.size - 1):
             for kind in ("inv", "row"):
                 self._file(kind, n - 1, chunk).unlink(missing_ok=True)
+        if len(runs) > 1:  # the merge's blocks take the memory of the chunks' arrays
+            self.scratch = Scratch()
         return self._merge(n, runs)
 
     def _merged(self, n: int, runs: list[tuple[int, np.ndarray | Path]]) -> Iterator[np.ndarray]:
