@@ -196,10 +196,7 @@ class _Orders:
     def _columns(self, progress: _Progress) -> Iterator[tuple[str, int, Iterator[np.ndarray]]]:
         for n, table in enumerate(self.tables, 1):
             progress.wait(n)
-            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
-            yield "prefix", n, (k // self.vocab_size if n > 1 else np.zeros_like(k) for k in keys)
-            keys = [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
-            yield "word", n, (k % self.vocab_size for k in keys)
+            yield "key", n, [np.arange(table.size)] if n == 1 else (b["key"] for b in self.records(n))
             for name in ("logprob", "backoff")[: 1 + (n < len(self.tables))]:
                 yield name, n, map(as_written, read_blocks(self.space.path(f"{name}.{n}"), np.float64, self.rows))
 
