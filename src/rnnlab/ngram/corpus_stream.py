@@ -2,9 +2,9 @@
 
 The result is what ``corpus.encode`` builds, ``<s> w1 .. wk </s>`` per non-blank line with ids
 given in order of first appearance, but as 4-byte ids and without holding the text's tokens:
-each block of whole lines is decoded, split once (a line break becomes the token ``</s>``, which
-the text itself may not contain) and mapped to ids of its own words, which then become ids of
-the whole vocabulary.
+each block of whole lines is checked as UTF-8, split into words (with numpy on its bytes, see
+tokenize.py, or once as text: a line break becomes the token ``</s>``, which the text itself may
+not contain) and mapped to ids of its own words, which then become ids of the whole vocabulary.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def _raw_blocks(source: BinaryIO, path: Path, block_bytes: int) -> Iterator[tupl
 def read_corpus(path: str | os.PathLike[str], block_bytes: int, spill: Path | None = None) -> StreamedCorpus:
     """Read ``path`` about ``block_bytes`` at a time (whole lines); errors name the file and line.
 
-    Blocks are split into words by READERS worker processes (that is Python work, one core
-    each) while this one gives the words their ids. Given ``spill``, a temporary file, the ids of
+    Blocks are split into words by READERS worker processes (one core each) while this one gives
+    the words their ids. Given ``spill``, a temporary file, the ids of
     the blocks are gathered there and read back at once, so that the memory they take is the
     final array only.
     """
