@@ -2,8 +2,9 @@
 
 The corpus (Zipfian vocabulary, seeded, lines of varying length) is generated in a temporary
 folder. The fit runs in a child process so that its wall time and peak resident memory
-(``ru_maxrss`` from ``os.wait4``) are its own; a second child loads the ARPA file and scores
-a held-out text an eighth the size. Results go to ``benchmarks/results/ngram.json`` (full-size runs only, unless
+(``ru_maxrss`` from ``os.wait4``) are its own; a second child loads the model (from the binary
+copy written beside the ARPA file) and scores a held-out text an eighth the size, and a third
+parses the ARPA text itself, as loading did before the binary copy. Results go to ``benchmarks/results/ngram.json`` (full-size runs only, unless
 ``--output`` is given); ``--compare`` prints the change against that recorded file instead.
 
     python benchmarks/ngram.py                 # full size, records the results
@@ -74,6 +75,14 @@ print(json.dumps({"load_seconds": loaded - start, "score_seconds": done - loaded
                   "test_tokens": summary.tokens, "test_perplexity": summary.perplexity}))
 """
 
+PARSE_CHILD = """
+import json, sys, time
+from rnnlab.ngram.arpa import read_arpa
+start = time.perf_counter()
+read_arpa(sys.argv[1])
+print(json.dumps({"arpa_parse_seconds": time.perf_counter() - start}))
+"""
+
 
 GENERATE_CHILD = """
 import sys
@@ -104,13 +113,16 @@ def write_corpus(path: Path, tokens: int, vocab: int, rng: np.random.Generator) 
     ids = rng.choice(vocab, size=tokens, p=prob)
     lengths = np.clip(rng.lognormal(mean=2.8, sigma=0.6, size=tokens // 4 + 1).astype(np.int64), 1, 80)
     ends = np.cumsum(lengths)
-    ends = ends[ends < tokens].tolist() + [tokens]
-    text = words[ids].tolist()
+    ends = np.append(ends[ends < tokens], tokens)
     with open(path, "w", encoding="utf-8") as out:
         start = 0
-        for end in ends:
-            out.write(" ".join(text[start:end]) + "\n")
-            start = end
+        for piece in np.array_split(ends, max(1, tokens // 1_000_000)):  # words as text a million at a time
+            if not piece.size:
+                continue
+            text = words[ids[start : piece[-1]]].tolist()
+            out.write("".join(" ".join(text[a - start : b - start]) + "\n"
+                              for a, b in zip(np.append(start, piece[:-1]).tolist(), piece.tolist())))
+            start = int(piece[-1])
 
 
 def machine() -> dict:
@@ -125,8 +137,10 @@ def machine() -> dict:
     }
 
 
-def run_process(argv: list[str], stdin: Path | None = None, stdout: Path | None = None) -> tuple[bytes, float, float]:
-    """Run ``argv``: its standard output (unless sent to ``stdout``), wall seconds and peak RSS in MiB."""
+def run_process(argv: list[str], stdin: Path | None = None, stdout: Path | None = None,
+                cpu: bool = False) -> tuple:
+    """Run ``argv``: its standard output (unless sent to ``stdout``), wall seconds and peak RSS in MiB,
+    and with ``cpu`` its CPU seconds (user and system, of its threads and waited-for processes)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with open(stdin or os.devnull, "rb") as source, open(stdout or os.devnull, "wb") as sink:
         start = time.perf_counter()
@@ -138,7 +152,8 @@ def run_process(argv: list[str], stdin: Path | None = None, stdout: Path | None 
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"the benchmark child {argv[0]} failed (exit status {proc.returncode})")
-    return out, wall, usage.ru_maxrss / 1024.0  # Linux reports ru_maxrss in KiB
+    rss = usage.ru_maxrss / 1024.0  # Linux reports ru_maxrss in KiB
+    return (out, wall, rss, usage.ru_utime + usage.ru_stime) if cpu else (out, wall, rss)
 
 
 def run_child(code: str, *args: str) -> tuple[dict, float, float]:
@@ -149,7 +164,8 @@ def run_child(code: str, *args: str) -> tuple[dict, float, float]:
 
 def measure(train: Path, test: Path, arpa: Path, order: int, memory: str) -> dict:
     fit, fit_wall, fit_rss = run_child(FIT_CHILD, str(train), str(arpa), str(order), memory)
-    score, score_wall, score_rss = run_child(SCORE_CHILD, str(arpa), str(test))
+    score, score_wall, score_rss = run_child(SCORE_CHILD, str(arpa), str(test))  # loads the binary copy
+    parse, _, parse_rss = run_child(PARSE_CHILD, str(arpa))  # what loading took without it
     return {
         "fit_wall_seconds": fit_wall,
         "fit_peak_rss_mb": fit_rss,
@@ -158,6 +174,8 @@ def measure(train: Path, test: Path, arpa: Path, order: int, memory: str) -> dic
         "score_wall_seconds": score_wall,
         "score_peak_rss_mb": score_rss,
         **score,
+        **parse,
+        "arpa_parse_peak_rss_mb": parse_rss,
     }
 
 
@@ -178,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="Training tokens, or sizes to sweep, e.g. 2M,8M,32M (default %(default)s).")
     parser.add_argument("--memory", default=DEFAULT_MEMORY, help="Memory budget of the fit (default %(default)s).")
     parser.add_argument("--kenlm", type=Path, metavar="PATH", help="KenLM's lmplz, run side by side (sweep).")
-    parser.add_argument("--repeats", type=int, default=2, help="Paired runs per size in a sweep (default %(default)s).")
+    parser.add_argument("--repeats", type=int, default=3, help="Paired runs per size in a sweep (default %(default)s).")
     parser.add_argument("--figure", type=Path, help=f"Figure of a sweep (default {FIGURE.relative_to(ROOT)}).")
     parser.add_argument("--temp-dir", type=Path, help="Where the sweep's corpora and models go (default: /tmp).")
     parser.add_argument("--vocab", type=int, default=50_000, help="Word types to draw from (default %(default)s).")

@@ -51,5 +51,14 @@ def test_stale_or_missing_copy_is_ignored(fitted: tuple[Path, Path]) -> None:
 
 @pytest.mark.parametrize("value", [-0.50360541, -2.0, 0.0, -1e-9, 3.25e-8, -99.9999999])
 def test_as_written_is_what_the_text_reads_back(value: float) -> None:
-    text = LineBuilder(["x"]).join(LineBuilder(["x"]).number(np.array([value])))
-    assert as_written(np.array([value]))[0] == float(text)
+    text = LineBuilder(["x"]).lines(np.array([value]), np.zeros((1, 1), dtype=np.int64)).tobytes()
+    assert as_written(np.array([value]))[0] == float(text.split(b"\t")[0])
+
+
+def test_copy_of_an_older_layout_is_ignored(fitted: tuple[Path, Path]) -> None:
+    arpa, _ = fitted
+    size = arpa.stat().st_size
+    np.savez(binary_path(arpa), meta=np.array([size, 1, 3]), vocab=np.frombuffer(b"a", dtype=np.uint8),
+             prefix1=np.zeros(3, dtype=np.int64))
+    assert read_binary(arpa) is None
+    assert ArpaModel.load(arpa).order == 4

@@ -11,7 +11,8 @@ from rnnlab.ngram.budget import Budget
 from rnnlab.ngram.corpus import encode, new_vocab, read_sentences
 from rnnlab.ngram.corpus_stream import read_corpus
 from rnnlab.ngram.counts import count_ngrams
-from rnnlab.ngram.external_count import count_external
+from rnnlab.ngram.external_count import CONTINUATION, count_external
+from rnnlab.ngram.kneser_ney import counts_of_counts
 from rnnlab.ngram.spill import RECORD, TempSpace
 
 
@@ -43,9 +44,11 @@ def test_tables_equal_in_memory_counts(tmp_path: Path, memory: int, runs: int | 
             assert (got["key"] % len(corpus.vocab)).tolist() == want.word.tolist()
             assert got["count"].tolist() == want.raw.tolist() and got["suffix"].tolist() == want.suffix.tolist()
             assert table.runs == 1 if runs == 1 else table.runs > 5
+        for table, want in zip(tables, expected):  # index 0 is not used
+            assert table.counts_of_counts[1:].tolist() == counts_of_counts(want.adjusted)[1:].tolist()
         for lower, higher in zip(tables[:-1], tables[1:]):
             assert lower.continuation is not None
-            continuation = np.fromfile(lower.continuation, dtype=np.int64)
+            continuation = np.fromfile(lower.continuation, dtype=CONTINUATION)
             assert continuation.tolist() == np.bincount(np.fromfile(higher.records, dtype=RECORD)["suffix"],
                                                         minlength=lower.size).tolist()
     assert not (tmp_path / "tmp").exists() or list((tmp_path / "tmp").iterdir()) == []

@@ -7,26 +7,57 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.ngram.spill import RECORD, TempSpace, append, merge_runs, parallel_argsort, read_blocks, sorted_run
+from rnnlab.ngram.spill import (RECORD, TempSpace, append, group, merge_runs, packed_order, parallel_argsort,
+                                parallel_sort, read_blocks)
 
 
 def _run(keys: np.ndarray) -> np.ndarray:
-    return sorted_run(keys, keys * 10, np.arange(keys.size))[0]
+    at, counts, _ = group(keys)
+    run = np.empty(at.size, dtype=RECORD)
+    run["key"], run["count"], run["suffix"], run["rep"] = keys[at], counts, keys[at] * 10, at
+    return run
 
 
-def test_sorted_run_counts_and_inverse() -> None:
+def test_group_counts_and_inverse() -> None:
     keys = np.array([5, 3, 5, 9, 3, 5])
-    run, inverse = sorted_run(keys, keys + 100, np.arange(6) + 1000)
-    assert run["key"].tolist() == [3, 5, 9] and run["count"].tolist() == [2, 3, 1]
-    assert run["suffix"].tolist() == [103, 105, 109]
-    assert (keys[run["rep"] - 1000] == run["key"]).all()
-    assert (run["key"][inverse] == keys).all()
+    at, counts, inverse = group(keys)
+    assert keys[at].tolist() == [3, 5, 9] and counts.tolist() == [2, 3, 1]
+    assert inverse.tolist() == [1, 0, 1, 2, 0, 1]
 
 
-@pytest.mark.parametrize("runs, block", [(1, 7), (2, 3), (9, 1), (9, 64)])
-def test_merge_equals_unique(tmp_path: Path, runs: int, block: int) -> None:
-    rng = np.random.default_rng(runs)
-    chunks = [rng.integers(0, 40, size=rng.integers(1, 60)) for _ in range(runs)]
+@pytest.mark.parametrize("keys", [np.random.default_rng(0).integers(0, 1 << 40, size=3000),  # packed
+                                  np.random.default_rng(1).integers(0, 1 << 62, size=3000),  # too wide for it
+                                  np.random.default_rng(2).integers(-50, 50, size=3000)])  # negative
+def test_group_equals_unique_with_and_without_packed_keys(keys: np.ndarray) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    keys = np.concatenate([keys, keys[::3]])  # repeated keys
+    packs = keys.min() >= 0 and int(keys.max()).bit_length() + int(keys.size - 1).bit_length() <= 64
+    assert (packed_order(keys, None) is not None) == packs
+    unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    with ThreadPoolExecutor(2) as pool:
+        for threads in (None, pool):
+            at, got_counts, got_inverse = group(keys, threads)
+            assert keys[at].tolist() == unique.tolist() and got_counts.tolist() == counts.tolist()
+            assert got_inverse.tolist() == inverse.tolist()
+
+
+@pytest.mark.parametrize("size", [10, 1 << 17])
+def test_parallel_sort_sorts_in_place(size: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = np.random.default_rng(size).integers(0, 1 << 63, size=size, dtype=np.uint64)
+    expected = np.sort(values)
+    with ThreadPoolExecutor(2) as pool:
+        parallel_sort(values, pool)
+    assert np.array_equal(values, expected)
+
+
+@pytest.mark.parametrize("runs, block, top", [(1, 7, 40), (2, 3, 40), (9, 1, 40), (9, 64, 40), (4, 16, 1 << 58)])
+def test_merge_equals_unique(tmp_path: Path, runs: int, block: int, top: int) -> None:
+    rng = np.random.default_rng(runs)  # keys below 2^58 are too wide to sort packed with their position
+    chunks = [rng.integers(0, top, size=rng.integers(1, 60)) // max(1, top // 40) * max(1, top // 40)
+              for _ in range(runs)]
     paths = []
     for i, chunk in enumerate(chunks):
         paths.append(tmp_path / f"run{i}")
@@ -39,7 +70,7 @@ def test_merge_equals_unique(tmp_path: Path, runs: int, block: int) -> None:
     merged = np.concatenate(merged)
     keys, counts = np.unique(np.concatenate(chunks), return_counts=True)
     assert merged["key"].tolist() == keys.tolist() and merged["count"].tolist() == counts.tolist()
-    assert (merged["suffix"] == merged["key"] * 10).all()
+    assert (merged["suffix"] == (merged["key"] * 10).astype(np.int32)).all()
     for i, chunk in enumerate(chunks):  # every run row finds its merged row
         assert (merged["key"][np.concatenate(rows[i])] == _run(chunk)["key"]).all()
 
@@ -48,7 +79,7 @@ def test_read_blocks(tmp_path: Path) -> None:
     path = tmp_path / "a"
     append(path, np.arange(10))
     assert [b.tolist() for b in read_blocks(path, np.dtype(np.int64), 4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert RECORD.itemsize == 32
+    assert RECORD.itemsize == 24
 
 
 def test_temp_space_is_removed_even_on_error(tmp_path: Path) -> None:

@@ -68,3 +68,19 @@ def test_failure_removes_temporary_files(corpus: Path, tmp_path: Path, monkeypat
         fit_arpa(corpus, 3, tmp_path / "m.arpa", memory="64K")
     assert seen  # the runs and tables were on disk when it failed
     assert list(tmp_path.iterdir()) == []
+
+
+def test_keys_beyond_32_bits_at_a_budget_of_many_runs(tmp_path: Path) -> None:
+    # Table rows times the vocabulary size pass 2^31, in chunks merged from several runs.
+    path = tmp_path / "wide.txt"
+    rng = np.random.default_rng(5)
+    words = np.array([f"v{i}" for i in range(30_000)])
+    ids = rng.integers(0, 30_000, size=120_000)
+    lines = [" ".join(words[ids[i : i + 12]]) for i in range(0, ids.size, 12)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    model, want = build_model(read_sentences(path), 3)
+    assert want.counts[1] * want.types > 2**31
+    write_arpa(model, tmp_path / "in_memory.arpa")
+    stats = fit_arpa(path, 3, tmp_path / "streamed.arpa", memory="6M")
+    assert min(stats.runs) > 1
+    assert (tmp_path / "streamed.arpa").read_bytes() == (tmp_path / "in_memory.arpa").read_bytes()

@@ -26,13 +26,10 @@ _COUNT_LINE = re.compile(rb"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _BLANK = b" \t\r\n"
 
 
-def format_lines(builder: LineBuilder, logprob: np.ndarray, words: np.ndarray, backoff: np.ndarray | None) -> bytes:
-    """ARPA lines ``log10prob<TAB>w1 .. wn[<TAB>backoff]`` of (R,) values and (R, n) word ids."""
-    segments = builder.number(logprob) + builder.words(words)
-    if backoff is not None:
-        segments += builder.number(backoff, tab=True)
-    segments.append(builder.newline(logprob.size))
-    return builder.join(segments)
+def format_lines(builder: LineBuilder, logprob: np.ndarray, words: np.ndarray,
+                 backoff: np.ndarray | None) -> np.ndarray:
+    """(B,) uint8 ARPA lines ``log10prob<TAB>w1 .. wn[<TAB>backoff]`` of (R,) values and (R, n) word ids."""
+    return builder.lines(logprob, words, backoff)
 
 
 def header(counts: list[int]) -> bytes:

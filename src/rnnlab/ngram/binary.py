@@ -1,10 +1,11 @@
 """A binary copy of an ARPA model, ``<model>.arpa.npz``, that loads at disk speed.
 
 It is an uncompressed ``.npz`` of plain arrays (no pickle): the vocabulary as UTF-8 bytes joined
-by newlines (words never hold whitespace), and per order ``prefix``/``word`` (int64) and
-``logprob``/``backoff`` (float64), holding the values the ARPA text reads back as. It records the
-size of the ARPA file it copies and is ignored when that no longer matches. It is written block by
-block, so writing one needs no more memory than writing the ARPA file.
+by newlines (words never hold whitespace), and per order ``key`` (int64, prefix row times the
+vocabulary size plus word, as in tables.py) and ``logprob``/``backoff`` (float64), holding the
+values the ARPA text reads back as: 24 bytes an n-gram. It records the size of the ARPA file it
+copies and is ignored when that no longer matches (or when it has another layout). It is written
+block by block, so writing one needs no more memory than writing the ARPA file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -20,7 +21,6 @@ from ..io import atomic_path
 from .tables import NgramModel, NgramOrder
 
 SUFFIX = ".npz"
-_FIELDS = ("prefix", "word", "logprob", "backoff")
 
 
 def binary_path(arpa: str | os.PathLike[str]) -> Path:
@@ -40,24 +40,24 @@ class BinaryWriter:
                                                        "fortran_order": False, "shape": (length,)})
             written = 0
             for block in blocks:
-                out.write(np.ascontiguousarray(block, dtype=dtype).tobytes())
+                out.write(memoryview(np.ascontiguousarray(block, dtype=dtype)).cast("B"))
                 written += block.size
             assert written == length, f"{name}: wrote {written} of {length} values"
 
 
-def write_binary(path: Path, arpa_bytes: int, vocab: list[str], sizes: list[int],
-                 columns: Iterator[tuple[str, int, Iterator[np.ndarray]]]) -> None:
-    """Write the copy of an ARPA file of ``arpa_bytes`` bytes to ``path`` from ``columns``:
-    (field, order, blocks) for every field of every order."""
+def write_binary(path: Path, vocab: list[str], sizes: list[int], columns: Iterator[tuple[str, int, Iterator[np.ndarray]]],
+                 arpa_bytes: Callable[[], int]) -> None:
+    """Write the copy of an ARPA file to ``path`` from ``columns``: (field, order, blocks) for every
+    field of every order; ``arpa_bytes()``, the size of the ARPA file, is asked for last."""
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
         writer = BinaryWriter(archive)
         words = np.frombuffer("\n".join(vocab).encode("utf-8"), dtype=np.uint8)
         writer.add("vocab", np.dtype(np.uint8), words.size, iter([words]))
-        meta = np.array([arpa_bytes, len(sizes), *sizes])
-        writer.add("meta", np.dtype(np.int64), meta.size, iter([meta]))
         for name, n, blocks in columns:
-            dtype = np.int64 if name in ("prefix", "word") else np.float64
+            dtype = np.int64 if name == "key" else np.float64
             writer.add(f"{name}{n}", np.dtype(dtype), sizes[n - 1], blocks)
+        meta = np.array([arpa_bytes(), len(sizes), *sizes])
+        writer.add("meta", np.dtype(np.int64), meta.size, iter([meta]))
 
 
 def read_binary(arpa: str | os.PathLike[str]) -> NgramModel | None:
@@ -70,10 +70,10 @@ def read_binary(arpa: str | os.PathLike[str]) -> NgramModel | None:
         return None
     with archive:
         meta = archive["meta"]
-        if int(meta[0]) != size:
+        if int(meta[0]) != size or "key1" not in archive.files:  # another ARPA file, or an older layout
             return None
         vocab = archive["vocab"].tobytes().decode("utf-8").split("\n")
-        orders = [NgramOrder(*(archive[f"{name}{n}"] for name in _FIELDS[:3]),
+        orders = [NgramOrder(*np.divmod(archive[f"key{n}"], len(vocab)), logprob=archive[f"logprob{n}"],
                              backoff=archive[f"backoff{n}"] if n < int(meta[1]) else None)
                   for n in range(1, int(meta[1]) + 1)]
     return NgramModel(vocab=vocab, orders=orders)

@@ -15,18 +15,25 @@ DEFAULT_MEMORY = "2G"
 _SUFFIX = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*$", re.IGNORECASE)
 MIN_MEMORY = 1 << 16
+MIN_ROWS = 64  # the smallest chunk or block, whatever the budget
 
 # Working bytes per item in each stage (measured from the arrays each one holds at once).
 TEXT_BYTES_PER_BYTE = 24  # decoded text, its token list and str objects, per byte of input
 MAX_TEXT_BYTES = 1 << 23  # small blocks keep both reader processes busy
-COUNT_BYTES_PER_POSITION = 224  # ids, keys, sort order, inverse and the sorted run of one chunk, with temporaries
+COUNT_BYTES_PER_POSITION = 136  # the arrays of a chunk, kept for the next (130 measured with a merge after it)
 # Buffered records of every run (up to twice while refilling), their union, its sort order and
 # the merged records with their temporaries.
-MERGE_BYTES_PER_ROW = 10 * 32
+MERGE_BYTES_PER_ROW = 10 * 24  # records of 24 bytes (spill.RECORD)
+MAX_MERGE_ROWS = 1 << 16  # rows read from each run at once (blocks of a few MiB, as MAX_WRITE_ROWS)
 SORT_THREADS = 2  # each chunk's n-grams are sorted as two halves at once
 WRITE_THREADS = 2  # ARPA blocks formatted at once (the two cores of the target machine)
-WRITE_BYTES_PER_ROW = 1024 * (WRITE_THREADS + 1)  # formatting of the blocks in flight and one being written
-MAX_WRITE_ROWS = 1 << 18
+# A block being estimated, WRITE_THREADS + 1 being formatted or written and one being copied to the
+# binary form, all at once (980 measured, with the line tables of a 50k-word vocabulary).
+WRITE_BYTES_PER_ROW = 1280
+# Rows of a block read, estimated or formatted at once: small enough that the arrays of one block
+# (a few MiB) are served from memory the process already holds, as larger ones are mapped afresh
+# and every new page costs a fault (a third of the fit's time with blocks of 2^18 rows).
+MAX_WRITE_ROWS = 1 << 15
 
 
 def parse_memory(text: str | int, key: str = "--memory") -> int:
@@ -48,7 +55,12 @@ class Budget:
     total: int
 
     def _rows(self, resident: int, per_row: int) -> int:
-        return max(64, (self.total - resident) // per_row)
+        """Rows of ``per_row`` bytes that fit beside ``resident`` bytes (at least a few)."""
+        if resident > self.total:
+            raise ConfigError(f"the memory budget ({self.total / 2**20:,.1f} MiB) is too small for this corpus: "
+                              f"{resident / 2**20:,.1f} MiB are held throughout (4 bytes a token, and 8 bytes an "
+                              "n-gram of the largest order below the highest); give a larger --memory (ngram.memory)")
+        return max(MIN_ROWS, (self.total - resident) // per_row)
 
     def text_bytes(self, resident: int = 0) -> int:
         return min(MAX_TEXT_BYTES, self._rows(resident, TEXT_BYTES_PER_BYTE))

@@ -2,9 +2,9 @@
 
 The result is what ``corpus.encode`` builds, ``<s> w1 .. wk </s>`` per non-blank line with ids
 given in order of first appearance, but as 4-byte ids and without holding the text's tokens:
-each block of whole lines is decoded, split once (a line break becomes the token ``</s>``, which
-the text itself may not contain) and mapped to ids of its own words, which then become ids of
-the whole vocabulary.
+each block of whole lines is checked as UTF-8, split into words (with numpy on its bytes, see
+tokenize.py, or once as text: a line break becomes the token ``</s>``, which the text itself may
+not contain) and mapped to ids of its own words, which then become ids of the whole vocabulary.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import numpy as np
 
 from .corpus import BOS, BOS_ID, EOS, EOS_ID, check_markers, decode_utf8, input_error, new_vocab, no_tokens
 from .parallel import in_order
+from .spill import append
+from .tokenize import OTHER_SPACE, encode_bytes
 
 ID_DTYPE = np.uint32
 READERS = 2
@@ -38,12 +40,14 @@ class StreamedCorpus:
         """Number of words, not counting ``<s>`` and ``</s>``."""
         return int(self.seq.size) - 2 * self.sentences
 
-    def depth(self, start: int, stop: int) -> np.ndarray:
-        """(stop - start,) position inside its sentence (0 at the ``<s>``) of every position in a
-        stretch that begins at a ``<s>``."""
-        bos = self.seq[start:stop] == BOS_ID
-        starts = np.flatnonzero(bos)
-        return np.arange(stop - start) - starts[np.cumsum(bos) - 1]
+    def depth(self, start: int, stop: int, out: np.ndarray | None = None,
+              numbers: np.ndarray | None = None) -> np.ndarray:
+        """(stop - start,) int64 position inside its sentence (0 at the ``<s>``) of every position in a
+        stretch that begins at a ``<s>``; into ``out`` if given, with ``numbers`` 0 .. stop - start - 1."""
+        numbers = np.arange(stop - start) if numbers is None else numbers
+        depth = np.multiply(numbers, self.seq[start:stop] == BOS_ID, out=out)
+        np.maximum.accumulate(depth, out=depth)  # the position of the sentence's <s>
+        return np.subtract(numbers, depth, out=depth)
 
     def sentence_bounds(self, positions: int) -> np.ndarray:
         """Chunk boundaries at sentence starts, about ``positions`` apart (at least one sentence each)."""
@@ -58,6 +62,10 @@ def _encode_block(data: bytes, path: Path, first_line: int) -> tuple[list[str], 
     text = decode_utf8(data, path, first_line)
     if BOS in text or EOS in text:
         check_markers(text.split("\n"), text, path, first_line)
+    if text.isascii() or not OTHER_SPACE.search(text):
+        encoded = encode_bytes(data)
+        if encoded is not None:
+            return encoded
     tokens = text.replace("\n", f" {EOS} ").split()
     if not tokens or tokens[-1] != EOS:
         tokens.append(EOS)
@@ -82,11 +90,13 @@ def _raw_blocks(source: BinaryIO, path: Path, block_bytes: int) -> Iterator[tupl
         line += data.count(b"\n")
 
 
-def read_corpus(path: str | os.PathLike[str], block_bytes: int) -> StreamedCorpus:
+def read_corpus(path: str | os.PathLike[str], block_bytes: int, spill: Path | None = None) -> StreamedCorpus:
     """Read ``path`` about ``block_bytes`` at a time (whole lines); errors name the file and line.
 
-    Blocks are split into words by READERS worker processes (that is Python work, one core
-    each) while this one gives the words their ids.
+    Blocks are split into words by READERS worker processes (one core each) while this one gives
+    the words their ids. Given ``spill``, a temporary file, the ids of
+    the blocks are gathered there and read back at once, so that the memory they take is the
+    final array only.
     """
     p = Path(path)
     vocab = new_vocab()
@@ -98,9 +108,15 @@ def read_corpus(path: str | os.PathLike[str], block_bytes: int) -> StreamedCorpu
                        else (_encode_block(*block) for block in _raw_blocks(source, p, block_bytes)))
             for words, local in encoded:
                 ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=ID_DTYPE, count=len(words))
-                blocks.append(ids[local])
+                if spill is None:
+                    blocks.append(ids[local])
+                else:
+                    append(spill, ids[local])
     except OSError as exc:
         raise input_error(p, exc) from None
+    if spill is not None and spill.exists():
+        blocks = [np.fromfile(spill, dtype=ID_DTYPE)]
+        spill.unlink()
     seq = np.concatenate(blocks) if blocks else np.empty(0, dtype=ID_DTYPE)
     sentences = int(np.count_nonzero(seq == BOS_ID))
     if not sentences:

@@ -104,8 +104,8 @@ def fit_arpa(
     _check_order(order)
     fallback = check_fallback(tuple(discount_fallback))
     budget = Budget(parse_memory(memory))
-    corpus = read_corpus(input_path, budget.text_bytes())
     with atomic_path(arpa_path) as tmp, TempSpace(temp_dir or Path(arpa_path).parent) as space:
+        corpus = read_corpus(input_path, budget.text_bytes(), spill=space.path("ids"))
         tables = count_external(corpus, order, budget, space)
         discounts = estimate_and_write(corpus, tables, fallback, budget, space, tmp, binary_path(arpa_path))
     return FitStats(
