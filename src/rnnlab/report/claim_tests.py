@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, test_propor
 
 from ..analysis.stats import DIRECTIONS, Comparison, compare, compare_models, headline_split
 from ..errors import ConfigError
-from ..models.registry import family_of, get_model
+from ..models.registry import family_of, get_model, order_of
 from .analyses import AnalysisResult, level_comparisons, probe_comparisons
 from .conclusions import comparison_from
 
@@ -169,11 +169,6 @@ class ProbeContrast:
         return Measured(test, found, "" if found else "no long-distance probes with both models were measured")
 
 
-def _order(model: str) -> int | None:
-    digits = "".join(ch for ch in model.split("-")[-1] if ch.isdigit())
-    return int(digits) if digits else None
-
-
 @dataclass(frozen=True)
 class ContextLimit:
     """The highest-order model of ``family`` (order n in its name) recalls the cue worse beyond n − 1 words
@@ -185,7 +180,7 @@ class ContextLimit:
     def measure(self, metrics: pd.DataFrame, analyses: Analyses) -> Measured:
         found, where = [], []
         for corpus, probes in _probes(analyses):
-            orders = {m: _order(m) for m in probes["model"].unique() if family_of(m) == self.family}
+            orders = {m: order_of(m) for m in probes["model"].unique() if family_of(m) == self.family}
             orders = {m: n for m, n in orders.items() if n}
             if not orders:
                 continue
@@ -242,7 +237,7 @@ class ContextReach:
             pct = f"{100 * float(result.summary.get('threshold', 0.01)):g}%"
             cap = float(result.summary.get("max_distance", math.nan))
             models = set(reach["model"])
-            grams = {m: _order(m) for m in models if family_of(m) == self.ngram and _order(m)}
+            grams = {m: order_of(m) for m in models if family_of(m) == self.ngram and order_of(m)}
             a, b = (next((m for m in sorted(models) if family_of(m) == f), None) for f in (self.better, self.worse))
             pairs = []
             if grams and b:
