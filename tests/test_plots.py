@@ -144,6 +144,20 @@ def test_a_figure_off_the_paper_widths_is_refused(tmp_path: Path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_figure_with_text_below_the_smallest_print_size_is_refused(tmp_path: Path):
+    import matplotlib.pyplot as plt
+    import pytest
+
+    from rnnlab import style
+    from rnnlab.plots import save_figures
+
+    fig, ax = plt.subplots(figsize=(style.ONE_COLUMN, 2.0))
+    ax.set_title("tiny", fontsize=6)
+    with pytest.raises(ValueError, match="6 pt"):
+        save_figures(tmp_path, [("small", fig, "x")])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_job_times_figure_goes_to_provenance(tmp_path: Path):
     bench = tmp_path / "benchmarks" / "train_model" / "c" / "ngram-kn2"
     bench.mkdir(parents=True)

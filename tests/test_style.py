@@ -22,3 +22,21 @@ def test_a_model_keeps_its_colour_across_figures_and_orders_are_shades_of_one_hu
     assert values == sorted(values, reverse=True)  # light to dark with the order
     assert style.marker("lstm-2layer") == style.marker("lstm") != style.marker("rnn")
     assert style.palette(["custom"])["custom"] == style.OTHER_COLOR
+
+
+def test_a_models_colour_does_not_depend_on_the_other_models_of_a_figure():
+    alone = style.palette(["lstm", "rnn"])
+    beside_variants = style.palette(["lstm", "lstm-fb0", "lstm-2layer", "bilstm", "rnn"])
+    assert alone["lstm"] == beside_variants["lstm"] == style.FAMILY_COLORS["lstm"]
+    assert style.palette(["lstm-2layer"])["lstm-2layer"] == beside_variants["lstm-2layer"]
+    assert style.palette(["ngram-kn5", "lstm"])["ngram-kn5"] == style.palette([f"ngram-kn{n}" for n in (2, 3, 4, 5)])["ngram-kn5"]
+
+
+def test_the_presets_models_of_one_task_have_distinct_colours():
+    from rnnlab.config import load_config
+
+    for preset in ("config/config.yaml", "config/paper.yaml"):
+        cfg = load_config(preset)
+        for task, experiment in cfg.experiments.items():
+            colours = style.palette(experiment.models)
+            assert len(set(colours.values())) == len(colours), (preset, task, colours)

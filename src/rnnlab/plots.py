@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from . import style  # noqa: E402
 from .io import write_text  # noqa: E402
@@ -39,6 +40,11 @@ def save_figures(folder: Path, figures: list[tuple[str, plt.Figure | None, str]]
         if not any(abs(width - w) < 1e-6 for w in style.WIDTHS):
             raise ValueError(f"figure {name!r} is {width:g} in wide; draw it at one of {style.WIDTHS} in "
                              "(rnnlab.style) so it fits a paper column unchanged")
+        small = sorted({t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+                        and t.get_fontsize() < style.MIN_FONT_PT})
+        if small:
+            raise ValueError(f"figure {name!r} has text at {small[0]:g} pt; use at least {style.MIN_FONT_PT} pt "
+                             "(rnnlab.style) so it stays readable at its paper width")
         for fmt in FORMATS:
             # No tight bounding box: the file keeps the figure's paper width exactly.
             fig.savefig(folder / f"{stem}.{fmt}", dpi=style.PNG_DPI if fmt == "png" else None)

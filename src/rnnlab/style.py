@@ -3,17 +3,19 @@
 Every figure is drawn at the width it will have in print, one column (3.5 in) or two columns
 (7.0 in), with fonts of at least 7 pt at that size, so it drops into a two-column paper unchanged.
 Each model family (:data:`rnnlab.models.registry.FAMILIES`) has one colour and marker in every figure;
-the models of a family (n-gram orders, variants such as ``lstm-2layer``) are shades of its colour.
+the models of a family (n-gram orders, variants such as ``lstm-2layer``) are shades of its colour, each
+model's shade fixed by its name.
 """
 
 from __future__ import annotations
 
+import zlib
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from matplotlib.colors import to_hex, to_rgb
 
-from .models.registry import FAMILIES, family_of, model_sort_key
+from .models.registry import FAMILIES, family_of, model_sort_key, order_of
 
 ONE_COLUMN = 3.5  # inches
 TWO_COLUMN = 7.0
@@ -53,17 +55,31 @@ def _shade(color: str, t: float) -> str:
     return to_hex(tuple(c + abs(t) * (g - c) for c, g in zip(rgb, target)))
 
 
+# Shades (towards white < 0 < towards black) for the variants of a family; 0, the family's own colour,
+# belongs to the model named after the family. n-gram orders 2..5 run from light to dark.
+VARIANT_SHADES = (-0.45, 0.4, -0.25, 0.25, 0.55)
+ORDER_SHADES = (-0.55, 0.3)  # order 2 .. order 5
+
+
+def shade_of(model: str) -> float:
+    """A model's shade of its family colour, from its name alone, so that it is the same in every figure:
+    0 for the family's own model, by order for n-gram orders, else one of the fixed variant shades."""
+    family = family_of(model)
+    if model == family:
+        return 0.0
+    order = order_of(model)
+    if family == "ngram" and order is not None:
+        light, dark = ORDER_SHADES
+        return light + (dark - light) * (min(max(order, 2), 5) - 2) / 3
+    return VARIANT_SHADES[zlib.crc32(model.encode()) % len(VARIANT_SHADES)]
+
+
 def palette(models: Iterable[str]) -> dict[str, str]:
-    """A colour per model: its family's colour, in shades from light to dark when the family has several
-    models here (n-gram orders, variants), in the lecture's order."""
-    ordered = sorted(set(models), key=model_sort_key)
+    """A colour per model: its family's colour in the model's own shade (:func:`shade_of`)."""
     out = {}
-    for fam in dict.fromkeys(family_of(m) for m in ordered):
-        members = [m for m in ordered if family_of(m) == fam]
-        base = FAMILY_COLORS.get(fam, OTHER_COLOR)
-        steps = len(members) - 1
-        for i, m in enumerate(members):
-            out[m] = base if steps == 0 else _shade(base, -0.55 + 0.85 * i / steps)
+    for m in sorted(set(models), key=model_sort_key):
+        base, t = FAMILY_COLORS.get(family_of(m), OTHER_COLOR), shade_of(m)
+        out[m] = _shade(base, t) if t else base
     return out
 
 

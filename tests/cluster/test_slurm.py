@@ -105,7 +105,7 @@ def test_tiny_dag_through_slurm_matches_a_local_run(slurm_cluster, tiny_dag, ref
         assert "JobState=COMPLETED" in job and f"Partition={PARTITION}" in job, job
         assert ("gres:gpu:1" in job) == (rule == "train_model"), job  # a GPU for training jobs only
         assert Path(log).is_file() and Path(log).stem == slurm_id
-    assert rules.count("train_model") == 2 and rules.count("evaluate_model") == 2
+    assert rules.count("train_model") == 2 and "evaluate_model" not in rules
     assert {"generate_corpus", "prepare_corpus", "collect_metrics", "figures", "report"} <= set(rules)
 
     assert_frame_equal(tiny_dag.metric_table(work), reference_metrics)

@@ -56,3 +56,15 @@ def test_ngram_lm_takes_the_memory_budget(tmp_path, capsys):
     assert (tmp_path / "small/model.arpa").read_bytes() == (tmp_path / "default/model.arpa").read_bytes()
     assert main([*args, "--out", str(tmp_path / "bad"), "--memory", "1K"]) == 2
     assert "--memory: the memory budget '1K' is below the minimum" in capsys.readouterr().err
+
+
+def test_metrics_out_scores_the_model_as_rnnlab_evaluate_does(tmp_path):
+    corpus_dir = _lm_corpus(tmp_path / "corpus")
+    for split in ("valid", "test"):
+        (corpus_dir / f"{split}.txt").write_text("a b c\nc b a\n", encoding="utf-8")
+    out = tmp_path / "kn2"
+    common = ["--model", "ngram-kn2", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir)]
+    assert main(["train", *common, "--out", str(out), "--metrics-out", str(tmp_path / "trained.csv")]) == 0
+    assert main(["evaluate", *common, "--model-dir", str(out), "--out", str(tmp_path / "evaluated.csv")]) == 0
+    trained = (tmp_path / "trained.csv").read_text()
+    assert trained == (tmp_path / "evaluated.csv").read_text() and "perplexity" in trained

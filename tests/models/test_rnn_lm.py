@@ -68,7 +68,7 @@ def test_backends_agree():
 
 
 def test_bptt_objective_carries_state_between_batches():
-    model = make().float()
+    model = make(shift_windows=False).float()
     train = torch.randint(2, len(VOCAB), (61,))
     objective = BPTTObjective(model, train, train[:20], VOCAB, batch_size=3, eval_batch_size=1, device=CPU)
     objective.start_epoch(0)
@@ -82,3 +82,25 @@ def test_bptt_objective_carries_state_between_batches():
     assert objective.carried_state()["state.0"].abs().sum() == 0
     objective.load_carried_state(carried)
     assert torch.equal(objective.carried_state()["state.1"], carried["state.1"])
+
+
+def test_shifted_windows_move_each_epoch_the_same_way_for_a_seed():
+    train = torch.arange(3, 3 + 61) % 9 + 3  # 20 rows of 3 columns, bptt 5
+    objectives = [BPTTObjective(make().float(), train, train[:20], VOCAB, batch_size=3, eval_batch_size=1, device=CPU,
+                                seed=seed) for seed in (7, 7, 8)]
+    starts = []
+    for objective in objectives:
+        assert objective.shifts and objective.num_batches() == 3  # the count of the latest offset, every epoch
+        runs = []
+        for epoch in range(6):
+            objective.start_epoch(epoch)
+            batches = [objective.source[objective.offset:][i * 5: i * 5 + 5] for i in range(objective.num_batches())]
+            assert all(b.size(0) == 5 for b in batches)  # every window is whole
+            runs.append(objective.offset)
+        starts.append(runs)
+    assert starts[0] == starts[1] and len(set(starts[0])) > 1 and starts[0] != starts[2]
+    fixed = BPTTObjective(make(shift_windows=False).float(), train, train[:20], VOCAB, 3, 1, CPU, seed=7)
+    short = BPTTObjective(make().float(), train[:20], train[:20], VOCAB, 3, 1, CPU, seed=7)  # 6 rows < 2 windows
+    for objective in (fixed, short):
+        objective.start_epoch(3)
+        assert not objective.shifts and objective.offset == 0

@@ -5,7 +5,7 @@ import pytest
 
 from rnnlab.analysis.stats import compare
 from rnnlab.report.analyses import AnalysisResult
-from rnnlab.report.claim_tests import ContextLimit, LevelContrast, SummaryContrast
+from rnnlab.report.claim_tests import ContextLimit, ContextReach, LevelContrast, SummaryContrast
 
 
 def test_context_limit_compares_within_and_beyond_the_highest_order():
@@ -44,3 +44,21 @@ def test_level_contrast_compares_each_level_but_the_excluded():
     assert m.label == "sent, position=front" and m.comparison.diff == pytest.approx(10.0)
     assert m.comparison.winner == "bilstm"
     assert "no bidirectional breakdown" in test.measure(pd.DataFrame(), {}).reason
+
+
+def test_context_reach_compares_rnn_with_the_ngram_and_lstm_with_the_rnn():
+    reach = {("ngram-kn3", 0): 2.0, ("ngram-kn5", 0): 3.0, ("rnn", 1): 10.0, ("rnn", 2): 20.0, ("rnn", 3): 10.0,
+             ("lstm", 1): 50.0, ("lstm", 2): float("nan"), ("lstm", 3): 100.0}
+    rows = [dict(model=m, seed=s, perturbation=p, distance=d if p == "truncate" else 1.0)
+            for (m, s), d in reach.items() for p in ("truncate", "shuffle")]
+    summary = {"threshold": 0.01, "max_distance": 300}
+    result = AnalysisResult("context", "syn", Path("."), summary, {"reach": pd.DataFrame(rows)})
+    measured = ContextReach("ngram", "lstm", "rnn").measure(pd.DataFrame(), {"context": [result]})
+    rnn_vs_gram, lstm_vs_rnn = measured.measurements
+    assert "ngram-kn5 uses 3 (n − 1 = 4)" in measured.test and "< 1%" in measured.test
+    assert rnn_vs_gram.label == "syn, rnn − ngram-kn5" and rnn_vs_gram.comparison.test.startswith("one-sample")
+    assert rnn_vs_gram.comparison.diff == pytest.approx(40 / 3 - 3)
+    # A seed for which every probed d matters counts as the whole context (300 tokens).
+    assert lstm_vs_rnn.comparison.mean_a == pytest.approx(450 / 3) and lstm_vs_rnn.expected == "lstm"
+    assert lstm_vs_rnn.comparison.test == "paired t-test"
+    assert ContextReach("ngram", "lstm", "rnn").measure(pd.DataFrame(), {}).reason

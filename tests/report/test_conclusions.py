@@ -97,3 +97,27 @@ def test_levels_conclusion_counts_decided_comparisons():
     open_ = compare({1: 9.0, 2: 1.0, 3: 5.0}, {1: 5.0, 2: 5.0, 3: 5.0})
     assert "1 of 2 per-level comparisons" in cc.levels_conclusion("syn", [decided, open_])[0]
     assert "no model pair" in cc.levels_conclusion("syn", [])[0]
+
+
+def test_recall_by_seed_counts_the_seeds_at_the_floor_per_distance():
+    from rnnlab.report.conclusions import recall_by_seed
+
+    rows = [dict(model=m, seed=s, distance=d, cue_accuracy=acc)
+            for m, accs in (("lstm", {8: (1.0, 0.9, 0.2), 32: (1.0, 0.5, 0.1)}), ("rnn", {8: (0.1, 0.1, 0.1)}))
+            for d, values in accs.items() for s, acc in zip((1, 2, 3), values)]
+    rows += [dict(model="lstm", seed=1, distance=4, cue_accuracy=0.0)]  # below min_distance: not counted
+    (text,) = recall_by_seed("syn", pd.DataFrame(rows))
+    assert text == ("On syn, seeds at which lstm recalls the cue at ≥ 0.8: d=8: 2/3, d=32: 1/3 "
+                    "(lowest seed: d=8: 0.20, d=32: 0.10).")
+    assert recall_by_seed("syn", None) == [] and recall_by_seed("syn", pd.DataFrame(rows[:0])) == []
+
+
+def test_floor_by_level_names_each_models_lowest_seed_on_the_nearest_level():
+    from rnnlab.report.conclusions import floor_by_level
+
+    rows = [dict(model=m, seed=s, factor="distance", level=lv, accuracy=acc - s)
+            for m, base in (("rnn", 90.0), ("lstm", 100.0)) for s in (0, 1, 2)
+            for lv, acc in (("1–8", base), ("9–24", base - 30))]
+    (text,) = floor_by_level("sent", pd.DataFrame(rows), "distance")
+    assert text == "On sent, the lowest seed's accuracy at distance 1–8 (the nearest level): rnn 88.0, lstm 98.0."
+    assert floor_by_level("sent", pd.DataFrame(rows), "length") == []

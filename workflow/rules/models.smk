@@ -1,11 +1,12 @@
-# Train every (task, corpus, model, seed) of the config, evaluate it, collect one tidy table.
+# Train every (task, corpus, model, seed) of the config and score it in the same job; collect one tidy table.
 
 
 rule train_model:
     input:
         corpus=layout.processed_dir("{corpus}"),
     output:
-        directory(layout.model_dir("{corpus}", "{model}", "{seed}")),
+        model=directory(layout.model_dir("{corpus}", "{model}", "{seed}")),
+        metrics=layout.metrics_file("{corpus}", "{model}", "{seed}"),
     params:
         task=lambda w: PLAN.task_of(w.corpus),
         hp=lambda w: json.dumps(CFG.model_params(PLAN.task_of(w.corpus), w.model), sort_keys=True),
@@ -25,34 +26,10 @@ rule train_model:
         runtime=lambda w, attempt: 120 * attempt,
     shell:
         "rnnlab train --model {wildcards.model} --task {params.task} --corpus {wildcards.corpus}"
-        " --corpus-dir {input.corpus} --out {output} --seed {wildcards.seed}"
+        " --corpus-dir {input.corpus} --out {output.model} --seed {wildcards.seed}"
         " --params-json {params.hp:q} --device {params.device} {params.backend}"
-        " --checkpoint-dir {params.checkpoints} --threads {threads} {params.memory} > {log} 2>&1"
-
-
-rule evaluate_model:
-    input:
-        corpus=layout.processed_dir("{corpus}"),
-        model=layout.model_dir("{corpus}", "{model}", "{seed}"),
-    output:
-        layout.metrics_file("{corpus}", "{model}", "{seed}"),
-    params:
-        task=lambda w: PLAN.task_of(w.corpus),
-        device=CFG.device,
-        backend=PLAN.backend_option(),
-    conda:
-        "../envs/rnnlab.yaml"
-    log:
-        layout.log_file("evaluate_model", layout.run_key("{corpus}", "{model}", "{seed}")),
-    benchmark:
-        layout.benchmark_file("evaluate_model", layout.run_key("{corpus}", "{model}", "{seed}"))
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    shell:
-        "rnnlab evaluate --model {wildcards.model} --task {params.task} --corpus {wildcards.corpus}"
-        " --corpus-dir {input.corpus} --model-dir {input.model} --seed {wildcards.seed}"
-        " --device {params.device} {params.backend} --out {output} > {log} 2>&1"
+        " --checkpoint-dir {params.checkpoints} --threads {threads} {params.memory}"
+        " --metrics-out {output.metrics} > {log} 2>&1"
 
 
 rule collect_metrics:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import ConfigError
-from .registry import TASKS, TrainRequest, build_registry, get_model
+from .registry import TASKS, EvalRequest, TrainRequest, build_registry, get_model
 
 
 def _params(text: str | None) -> dict:
@@ -31,6 +31,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         memory=args.memory,
     ))
     print(f"trained {args.model} on {args.corpus} (seed {args.seed}) -> {args.out}")
+    if args.metrics_out:
+        # Scored in the same process: a second `rnnlab evaluate` job would start Python, torch and the
+        # model again for every run.
+        from ..evaluate import evaluate_to_csv
+
+        req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(args.out),
+                          task=args.task, seed=args.seed, device=args.device, backend=args.backend)
+        evaluate_to_csv(req, args.model, Path(args.metrics_out))
+        print(f"scored {args.model} on the valid and test splits -> {args.metrics_out}")
     return 0
 
 
@@ -59,6 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")
     p.add_argument("--memory", help="Memory budget of n-gram LM counting, e.g. 2G (config ngram.memory); "
                    "other models ignore it.")
+    p.add_argument("--metrics-out", help="Also score the trained model on the valid and test splits and write "
+                   "its tidy metric rows here (CSV), as `rnnlab evaluate` does.")
     p.set_defaults(func=_cmd_train)
     m = sub.add_parser("models", help="List the registered models.", description="List every registered model.")
     m.set_defaults(func=_cmd_models)

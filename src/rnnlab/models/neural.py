@@ -140,7 +140,8 @@ def _rnn_lm_spec(cell: str, config: type, description: str) -> Spec:
         cell, "lm", description, config, RNN_LM_DEFAULTS, load_lm,
         lambda cfg, vocab_size, _labels, backend: RNNLM(cell, vocab_size, cfg, backend),
         lambda model, tc, data, device, seed: BPTTObjective(
-            model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, tc.eval_batch_size, device),
+            model, data.splits["train"], data.splits["valid"], data.vocab, tc.batch_size, tc.eval_batch_size, device,
+            seed),
         score_rnn_lm, LM_METRICS, cell,
     )
 

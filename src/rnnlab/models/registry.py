@@ -93,6 +93,12 @@ def family_of(model: str) -> str:
     return model.split("-")[0]
 
 
+def order_of(name: str) -> int | None:
+    """The number a model's last name part carries (n-gram order: ``ngram-kn5`` -> 5), if any."""
+    digits = "".join(ch for ch in name.split("-")[-1] if ch.isdigit())
+    return int(digits) if digits else None
+
+
 def model_sort_key(model: str) -> tuple[int, str]:
     """Order model names as the lecture does (FAMILIES); variants after their base, by name."""
     family = family_of(model)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -23,6 +24,10 @@ class RNNLMConfig:
     dropout: float = 0.2
     tie: bool = False
     bptt: int = 35
+    # Start each epoch's BPTT windows at a seeded offset in [0, bptt): with fixed windows, a token
+    # pair that straddles a window boundary never exchanges gradient in any epoch (Merity, Keskar &
+    # Socher 2018, section 4.1, who vary the window length for the same reason).
+    shift_windows: bool = True
 
     def __post_init__(self) -> None:
         require_positive(self, "emb", "hidden", "layers", "bptt")
@@ -113,8 +118,10 @@ class BPTTObjective:
     """Truncated BPTT over a batchified stream; the state is carried, detached, across batches."""
 
     def __init__(self, model: RNNLM, train: torch.Tensor, valid: torch.Tensor, vocab: Vocab,
-                 batch_size: int, eval_batch_size: int, device: torch.device) -> None:
+                 batch_size: int, eval_batch_size: int, device: torch.device, seed: int = 0) -> None:
         self.model = model
+        self.seed = seed
+        self.offset = 0
         self.vocab = vocab
         self.device = device
         self.bptt = model.cfg.bptt
@@ -123,14 +130,22 @@ class BPTTObjective:
         self.eval_batch_size = eval_batch_size
         self.state = model.initial_state(batch_size, device)
 
+    @property
+    def shifts(self) -> bool:
+        """Whether the windows move from epoch to epoch (a stream shorter than two windows keeps them fixed)."""
+        return self.model.cfg.shift_windows and self.source.size(0) >= 2 * self.bptt
+
     def num_batches(self) -> int:
-        return num_bptt_batches(self.source, self.bptt)
+        # With shifting, the same count for every offset: the rows an offset skips at either end are few.
+        return num_bptt_batches(self.source[self.bptt - 1 :] if self.shifts else self.source, self.bptt)
 
     def start_epoch(self, epoch: int) -> None:
         self.state = self.model.initial_state(self.source.size(1), self.device)
+        if self.shifts:
+            self.offset = int(np.random.default_rng([self.seed, epoch]).integers(self.bptt))
 
     def batch_loss(self, index: int) -> tuple[torch.Tensor, int, int]:
-        inputs, targets = get_bptt_batch(self.source, index, self.bptt)  # (L, B) each
+        inputs, targets = get_bptt_batch(self.source[self.offset :], index, self.bptt)  # (L, B) each
         logits, state = self.model(inputs, detach(self.state))  # (L, B, V)
         self.state = state
         loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())

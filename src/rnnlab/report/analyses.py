@@ -132,7 +132,8 @@ def diff_cell(c: Comparison, digits: int = 2) -> str:
     return f"{c.diff:+.{digits}f} [{c.low:+.{digits}f}, {c.high:+.{digits}f}]" + ("*" if c.decided else "")
 
 
-DIFF_NOTE = "Cells: mean difference A − B over seeds [95% CI, Student's t, paired by seed]; * the CI excludes 0."
+DIFF_NOTE = ("Cells: mean difference A − B over seeds [95% CI, Student's t, paired by seed]; * the CI excludes 0. "
+             "Exploratory: the intervals are not corrected for the number of cells; the claims above are.")
 
 
 def difference_table(comparisons: list[tuple[str, str, Comparison]], digits: int = 1) -> pd.DataFrame:

@@ -66,7 +66,7 @@ def long_distance(inp: Inputs) -> Section:
         return s
     for r in results:
         probes = r.tables.get("probes")
-        s.conclusions += cc.long_distance_conclusions(r.corpus, probes)
+        s.conclusions += cc.long_distance_conclusions(r.corpus, probes) + cc.recall_by_seed(r.corpus, probes)
         if probes is not None and not probes.empty:
             models = list(probes["model"].unique())
             pair = (cc.pick_model(models, "lstm"), cc.pick_model(models, "rnn"))
@@ -109,6 +109,9 @@ def bidirectional(inp: Inputs) -> Section:
         levels = [(f"{f}={lv}", f"{x} − {y}", c) for x, y in _pairs(r.summary)
                   for f, lv, c in a.level_comparisons(breakdown, x, y, "accuracy") if f != "all"]
         s.conclusions += cc.levels_conclusion(r.corpus, [c for _, _, c in levels])
+        headline = r.summary.get("headline") or {}
+        if headline.get("factor"):
+            s.conclusions += cc.floor_by_level(r.corpus, breakdown, headline["factor"])
         s.tables.append(Table(f"Accuracy differences by level on {r.corpus}", a.difference_table(levels),
                               "Accuracy (%) differences between the models of each pair, by level of each factor. "
                               + a.DIFF_NOTE, key=f"levels-{r.corpus}"))

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-from ..analysis.stats import DIRECTIONS, Comparison, compare_models, headline_split
+from ..analysis.stats import DIRECTIONS, Comparison, compare, compare_models, headline_split
 from ..errors import ConfigError
-from ..models.registry import family_of, get_model
+from ..models.registry import family_of, get_model, order_of
 from .analyses import AnalysisResult, level_comparisons, probe_comparisons
 from .conclusions import comparison_from
 
@@ -169,11 +169,6 @@ class ProbeContrast:
         return Measured(test, found, "" if found else "no long-distance probes with both models were measured")
 
 
-def _order(model: str) -> int | None:
-    digits = "".join(ch for ch in model.split("-")[-1] if ch.isdigit())
-    return int(digits) if digits else None
-
-
 @dataclass(frozen=True)
 class ContextLimit:
     """The highest-order model of ``family`` (order n in its name) recalls the cue worse beyond n − 1 words
@@ -185,7 +180,7 @@ class ContextLimit:
     def measure(self, metrics: pd.DataFrame, analyses: Analyses) -> Measured:
         found, where = [], []
         for corpus, probes in _probes(analyses):
-            orders = {m: _order(m) for m in probes["model"].unique() if family_of(m) == self.family}
+            orders = {m: order_of(m) for m in probes["model"].unique() if family_of(m) == self.family}
             orders = {m: n for m, n in orders.items() if n}
             if not orders:
                 continue
@@ -214,6 +209,53 @@ def _two_proportions(within: pd.DataFrame, beyond: pd.DataFrame, n: int) -> Comp
     return Comparison(f"d ≤ {n - 1}", f"d ≥ {n}", "cue accuracy", True, n1 + n2, k1 / n1, k2 / n2, diff,
                       float(low), float(high), float(stat), float(p) if not math.isnan(p) else math.nan,
                       "two-proportion score test over probes (one deterministic run)")
+
+
+def _context_values(reach: pd.DataFrame, model: str, cap: float) -> dict[int, float]:
+    """{seed: effective context} of ``model``; a seed whose truncation matters at every probed d counts as ``cap``."""
+    rows = reach[(reach["model"] == model) & (reach["perturbation"] == "truncate")]
+    return {int(s): cap if math.isnan(d) else float(d) for s, d in zip(rows["seed"], rows["distance"])}
+
+
+@dataclass(frozen=True)
+class ContextReach:
+    """The effective context of the context analysis (Khandelwal et al. 2018): the RNN's exceeds the
+    highest-order n-gram's, and the LSTM's exceeds the RNN's (paired over seeds). The n-gram is one
+    deterministic run, so its effective context is a fixed value that the RNN's seeds are compared with;
+    the test names it beside the n − 1 words its order allows."""
+
+    ngram: str
+    better: str
+    worse: str
+
+    def measure(self, metrics: pd.DataFrame, analyses: Analyses) -> Measured:
+        found, where, pct = [], [], "1%"
+        for result in analyses.get("context", []):
+            reach = result.tables.get("reach")
+            if reach is None or reach.empty:
+                continue
+            pct = f"{100 * float(result.summary.get('threshold', 0.01)):g}%"
+            cap = float(result.summary.get("max_distance", math.nan))
+            models = set(reach["model"])
+            grams = {m: order_of(m) for m in models if family_of(m) == self.ngram and order_of(m)}
+            a, b = (next((m for m in sorted(models) if family_of(m) == f), None) for f in (self.better, self.worse))
+            pairs = []
+            if grams and b:
+                gram = max(grams, key=grams.get)
+                (used,) = _context_values(reach, gram, cap).values() or [math.nan]
+                where.append(f"{gram} uses {used:g} (n − 1 = {grams[gram] - 1})")
+                pairs.append((b, gram))
+            if a and b:
+                pairs.append((a, b))
+            for x, y in pairs:
+                c = compare(_context_values(reach, x, cap), _context_values(reach, y, cap), names=(x, y),
+                            metric="effective context (tokens)", higher_is_better=True)
+                found.append(Measurement(f"{result.corpus}, {x} − {y}", c, x))
+                where.append(f"{x} − {y}, {result.corpus}")
+        test = (f"effective context in tokens (the smallest d whose truncation raises the loss by < {pct}; a seed "
+                "for which every d matters counts as the full context); " +
+                ("; ".join(where) or f"{self.better} − {self.worse}"))
+        return Measured(test, found, "" if found else "the context analysis was not run on a corpus with these models")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from .claim_tests import ContextLimit, LevelContrast, ModelContrast, ProbeContrast, Refused, SummaryContrast
+from .claim_tests import (ContextLimit, ContextReach, LevelContrast, ModelContrast, ProbeContrast, Refused,
+                          SummaryContrast)
 
-ClaimTest = Union[ModelContrast, SummaryContrast, LevelContrast, ProbeContrast, ContextLimit, Refused]
+ClaimTest = Union[ModelContrast, SummaryContrast, LevelContrast, ProbeContrast, ContextLimit, ContextReach, Refused]
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,10 @@ CLAIMS: tuple[Claim, ...] = (
           "bidirectional",
           LevelContrast("bidirectional", "breakdown", factor="distance", value="accuracy", better="lstm",
                         worse="lstm-fb0", farthest=True)),
+    Claim(11, "The LSTM beats the RNN where the evidence is far from the end (classification).", "bidirectional",
+          LevelContrast("bidirectional", "breakdown", factor="distance", value="accuracy", better="lstm",
+                        worse="rnn", farthest=True)),
+    # Khandelwal, He, Qi & Jurafsky (2018): the context a model uses, measured by truncating it.
+    Claim(12, "The n-gram uses n − 1 words of context; the RNN uses more, and the LSTM more than the RNN.",
+          "context", ContextReach("ngram", better="lstm", worse="rnn")),
 )

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..analysis.stats import Comparison, compare_models, headline_metrics, headline_split
+from ..models.registry import model_sort_key
 from .analyses import probe_comparisons
 
 PRESENT, ABSENT, UNDECIDED, NOT_RUN = "present", "absent", "undecided", "not run"
@@ -187,6 +188,40 @@ def long_distance_conclusions(corpus: str, probes: pd.DataFrame | None) -> list[
             f"{', '.join(map(str, better))} (95% CI of the difference excludes 0)." if better else
             f"On {corpus}, at no probed distance do the numbers show the LSTM recalling the cue better than "
             f"the RNN; {EXPECTED_NOT_SEEN}."]
+
+
+# The recall a model must reach at a distance on every seed for the lecture's "the LSTM carries it" to hold
+# for each run, not only on average.
+RECALL_FLOOR = 0.8
+
+
+def recall_by_seed(corpus: str, probes: pd.DataFrame | None, family: str = "lstm", min_distance: int = 8,
+                   floor: float = RECALL_FLOOR) -> list[str]:
+    """On how many seeds ``family``'s model recalls the cue at ≥ ``floor`` at each distance ≥ ``min_distance``."""
+    if probes is None or probes.empty:
+        return []
+    model = pick_model(list(probes["model"].unique()), family)
+    rows = probes[(probes["model"] == model) & (probes["distance"] >= min_distance)] if model else probes.iloc[:0]
+    if rows.empty:
+        return []
+    counts = [f"d={d}: {int((g['cue_accuracy'] >= floor).sum())}/{len(g)}"
+              for d, g in rows.groupby("distance", sort=True)]
+    lowest = rows.groupby("distance", sort=True)["cue_accuracy"].min()
+    return [f"On {corpus}, seeds at which {model} recalls the cue at ≥ {floor:g}: {', '.join(counts)} "
+            f"(lowest seed: {', '.join(f'd={d}: {v:.2f}' for d, v in lowest.items())})."]
+
+
+def floor_by_level(corpus: str, breakdown: pd.DataFrame, factor: str, value: str = "accuracy") -> list[str]:
+    """Each model's lowest seed on the first (nearest) level of ``factor``: does every run learn the easy case?"""
+    rows = breakdown[breakdown["factor"].astype(str) == factor]
+    if rows.empty:
+        return []
+    levels = list(dict.fromkeys(rows["level"]))
+    first = rows[rows["level"] == levels[0]]
+    lowest = first.groupby("model")[value].min()
+    ordered = sorted(lowest.index, key=model_sort_key)
+    return [f"On {corpus}, the lowest seed's {value} at {factor} {levels[0]} (the nearest level): "
+            + ", ".join(f"{m} {lowest[m]:.1f}" for m in ordered) + "."]
 
 
 def levels_conclusion(corpus: str, comparisons: Sequence[Comparison]) -> list[str]:
