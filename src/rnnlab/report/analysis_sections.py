@@ -28,7 +28,7 @@ def gradients(inp: Inputs) -> Section:
                                   "‖∂J(t)/∂h(k)‖ at the nearest and farthest distance t − k, geometric mean over "
                                   "seeds and positions, for every recurrent layer; factor per step = the "
                                   "geometric-mean change per step of distance between the two.",
-                                  key=f"gradients-layers-{r.corpus}"))
+                                  key=f"gradients-layers-{r.corpus}", collapsed=True))
         if r.summary.get("per_layer_during_training"):
             s.notes.append(f"{r.corpus}: per-layer norms during training: {r.summary['per_layer_during_training']}.")
     return s
@@ -140,7 +140,8 @@ def statistics(inp: Inputs) -> Section:
     s.tables.append(Table("Pairwise comparisons per family", families, "A family is all pairs of models on one "
                           "metric of one corpus (headline split); p values are Holm-corrected within their family. "
                           "Every pair, with its raw and corrected p, is in tables/pairwise.csv; the figures show "
-                          "the differences on each task's primary metric.", key="families"))
+                          "the differences on each task's primary metric.", key="families",
+                          collapsed=True))
     s.data_tables.append(Table("Pairwise comparisons", comparisons.drop(columns=["sentence"], errors="ignore"),
                                "Every pair of models on every metric and corpus; p_holm: Holm-corrected within the "
                                "family (corpus, metric).", key="pairwise"))

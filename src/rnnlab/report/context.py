@@ -138,7 +138,7 @@ def published_table(published: list[dict[str, Any]], metrics: pd.DataFrame) -> T
                      "our model": p.get("ours", "—"), "this run": this_run})
     return Table("Published reference numbers", pd.DataFrame(rows), key="published", note=
                  "Numbers from the literature, marked as published (not produced by this run), beside this run's "
-                 "closest model where the config names one.")
+                 "closest model where the config names one.", collapsed=True)
 
 
 def timing_table(bench_dir: Path) -> Table | None:

@@ -102,10 +102,11 @@ def cue_table_of(r: AnalysisResult) -> Table | None:
     return Table(f"Loss added by dropping the cue on {r.corpus}", wide,
                  "Loss (nats) of each probed word when truncation drops its cue (the last distance − 1 tokens kept) "
                  "minus its loss when the cue is kept (the last distance tokens), mean ± 95% CI over seeds, by the "
-                 "cue's distance d; the same probes as the long-distance analysis.", key=f"context-cue-{r.corpus}")
+                 "cue's distance d; the same probes as the long-distance analysis.", key=f"context-cue-{r.corpus}",
+                 collapsed=True)
 
 
 def published_context_table() -> Table:
     return Table("How much context an LSTM uses, published", PUBLISHED,
                  f"Published by {SOURCE} (not produced by this run), on corpora of the sizes shown and a far larger "
-                 "model than this run's, with the same three ablations.", key="context-published")
+                 "model than this run's, with the same three ablations.", key="context-published", collapsed=True)

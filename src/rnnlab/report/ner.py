@@ -63,7 +63,7 @@ def per_type_table(metrics: pd.DataFrame) -> Table | None:
     wide = summary.pivot_table(index=["corpus", "split", "model"], columns="type", values="text", aggfunc="first")
     return Table("Span F1 per entity type", _sorted(wide.reset_index()),
                  "Span F1 (%) per type on the headline split (test where the corpus has one), strict IOB2; mean ± "
-                 "95% CI over seeds.", key="ner-types")
+                 "95% CI over seeds.", key="ner-types", collapsed=True)
 
 
 def _invalid_summary(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -98,4 +98,4 @@ def published_ner(published: Table | None, metrics: pd.DataFrame) -> Table | Non
     return Table("Published NER reference", rows.reset_index(drop=True),
                  "Marked as published (not produced by this run). The published model is a fine-tuned pretrained "
                  "transformer, a different kind of model from the word-embedding taggers trained here, so the gap "
-                 "measures that difference and not the BiLSTM-CRF alone.", key="ner-published")
+                 "measures that difference and not the BiLSTM-CRF alone.", key="ner-published", collapsed=True)
