@@ -103,6 +103,15 @@ def test_evaluation_uses_the_backend_training_recorded(tmp_path):
     assert model.rnn.backend == "torch"
 
 
+def test_scoring_with_auto_runs_what_training_chose(tmp_path):
+    """`rnnlab train --backend auto --metrics-out` scores in the same job: auto was decided before training,
+    so the trained model runs on the recorded choice, not on the device's default."""
+    corpus = write_corpus(tmp_path / "c", "lm")
+    neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend="loop"))
+    _, model, _, _ = neural.load_trained(tmp_path / "out", torch.device("cpu"), backend=AUTO)
+    assert model.rnn.backend == "loop"
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
 def test_cuda_request_without_gpu_is_a_config_error():
     with pytest.raises(ConfigError, match="no CUDA GPU"):

@@ -32,7 +32,8 @@ from ..io import read_json
 from ..nn import available_backends, default_backend
 from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
-from .backend_choice import AUTO, BACKEND_TIMINGS, REFERENCE, choose_backend, log_choice
+from ..metrics import BACKEND_TIMINGS
+from .backend_choice import AUTO, REFERENCE, choose_backend, log_choice
 from .cells import CELLS
 from .classifier import ClassificationObjective, ClassifierConfig, LSTMClassifierConfig, RNNClassifier, predict_logits
 from .memory import MemoryEstimate, estimate
@@ -346,8 +347,10 @@ def load_trained(model_dir: Path, device: torch.device,
     meta = read_json(Path(model_dir) / "model.json")
     spec = SPECS[(meta["name"], meta["task"])]
     cfg = spec.config(**meta["config"])
-    _, backend = resolve_runtime(str(device), backend or _recorded_backend(meta, device))
-    if backend == AUTO:  # nothing to choose between when only running the trained model
+    # `auto` chooses before training; a trained model runs on what that choice (recorded) was.
+    requested = None if backend == AUTO else backend
+    _, backend = resolve_runtime(str(device), requested or _recorded_backend(meta, device))
+    if backend == AUTO:  # nothing recorded that runs here, and nothing to choose between
         backend = default_backend(device)
     model = spec.build(cfg, meta["vocab_size"], tuple(meta["labels"]), backend)
     model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
