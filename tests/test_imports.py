@@ -114,3 +114,14 @@ def test_module_imports_alone(module):
     result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True,
                             env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin", "TRITON_INTERPRET": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("module", ["rnnlab.evaluate", "rnnlab.report.context", "rnnlab.report.render"])
+def test_table_steps_do_not_load_torch(module):
+    """`rnnlab collect`, `curves` and `report` only read tables: importing them must not pull in torch
+    (about 1.3 s of start-up a job)."""
+    code = f"import sys, {module}; print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "False"

@@ -20,8 +20,7 @@ import pandas as pd
 from . import layout
 from .errors import RnnlabError
 from .io import atomic_dir, atomic_path, write_json
-from .metrics import TIDY_COLUMNS, headline_split
-from .models.backend_choice import BACKEND_TIMINGS
+from .metrics import BACKEND_TIMINGS, TIDY_COLUMNS, headline_split
 from .models.registry import TASKS, EvalRequest, get_model
 
 HEADLINE_METRICS = ("perplexity", "accuracy", "macro_f1")

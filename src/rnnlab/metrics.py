@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 # Columns every row of results/metrics.csv has, in this order; models may add more after them.
 TIDY_COLUMNS = ("task", "corpus", "model", "seed", "split", "metric", "value")
+# What a ``backend: auto`` choice leaves in a job's status.json (models/backend_choice.py):
+# results/timings.csv and the report's provenance take it from there, metrics.csv does not (it must
+# not change between runs). Written here, free of torch, for the steps that only read tables.
+BACKEND_TIMINGS = ("triton_step_ms", "torch_step_ms", "triton_torch_ratio")
 
 
 def accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:

@@ -40,10 +40,6 @@ TIMED_STEPS = 3
 # bfloat16 weights (8-bit mantissa), as the GPU tests' gradient bound (tests/nn/test_triton_gpu.py).
 TOLERANCES = {"float32": 1e-4, "tf32": 1e-2, "bfloat16": 6e-2}
 
-# What a job's choice leaves in status.json; results/timings.csv and the report's provenance take it
-# from there (rnnlab.evaluate.TIMING_COLUMNS), metrics.csv does not (it must not change between runs).
-BACKEND_TIMINGS = ("triton_step_ms", "torch_step_ms", "triton_torch_ratio")
-
 StepTimer = Callable[[Callable[[], None]], float]
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from ..analysis.stats import summarize
 from ..data.stats import oov_warning, stats_table
 from ..job_times import per_step, read_job_times
-from ..models.backend_choice import BACKEND_TIMINGS, MAX_SLOWDOWN
+from ..metrics import BACKEND_TIMINGS
 from ..models.registry import TASKS, model_sort_key
 from ..style import PNG_DPI
 
@@ -157,6 +157,8 @@ def backend_check_table(timings_csv: Path, metrics: pd.DataFrame) -> Table | Non
     run = ["task", "corpus", "model", "seed"]
     if not set(BACKEND_TIMINGS) <= set(times.columns) or times["torch_step_ms"].isna().all():
         return None
+    from ..models.backend_choice import MAX_SLOWDOWN  # loads torch: only for a run that made such choices
+
     chosen = metrics[run + ["backend"]].drop_duplicates(run) if "backend" in metrics.columns else None
     frame = times.dropna(subset=["torch_step_ms"])[run + list(BACKEND_TIMINGS)].round(3)
     if chosen is not None:
