@@ -20,6 +20,7 @@ import pytest
 import torch
 
 import rnnlab.nn as rnn_nn
+from rnnlab.models.backend_choice import relative_error
 
 pytestmark = [
     pytest.mark.skipif(
@@ -90,12 +91,6 @@ def exact_float32_and_poisoned_buffers(monkeypatch):
     torch.backends.cudnn.allow_tf32 = False
     yield
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
-
-
-def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    actual, expected = actual.float(), expected.float()
-    scale = expected.abs().max().item()
-    return (actual - expected).abs().max().item() / (scale if scale > 0 else 1.0)
 
 
 def make_inputs(setup: Setup, dtype: torch.dtype):

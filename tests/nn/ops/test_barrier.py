@@ -9,10 +9,21 @@ pytest.importorskip("triton", reason="triton is not installed (pip install trito
 import torch  # noqa: E402
 
 from rnnlab.errors import RnnlabError  # noqa: E402
+from rnnlab.nn.backends import triton as backend  # noqa: E402
+from rnnlab.nn.backends.triton import require_triton_features  # noqa: E402
 from rnnlab.nn.ops.barrier import (  # noqa: E402
-    DEFAULT_TIMEOUT_S, TIMEOUT_ENV, BarrierTimeoutError, check_triton_features, new_flags, raise_on_timeout,
-    timeout_ns,
+    DEFAULT_TIMEOUT_S, TIMEOUT_ENV, BarrierTimeoutError, new_flags, raise_on_timeout, timeout_ns,
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_triton_checks():
+    """The checks are cached per process; each test sees the triton it patches, and leaves none behind."""
+    backend.triton_available.cache_clear()
+    backend.missing_triton_features.cache_clear()
+    yield
+    backend.triton_available.cache_clear()
+    backend.missing_triton_features.cache_clear()
 
 
 def test_time_out_is_read_in_seconds_and_defaults(monkeypatch):
@@ -44,7 +55,7 @@ def test_a_set_status_flag_becomes_one_clear_error(monkeypatch):
 
 
 def test_the_installed_triton_has_what_the_kernels_use():
-    check_triton_features()
+    require_triton_features()
 
 
 def test_a_triton_without_cooperative_launches_is_refused_naming_the_version(monkeypatch):
@@ -55,7 +66,7 @@ def test_a_triton_without_cooperative_launches_is_refused_naming_the_version(mon
     monkeypatch.setattr(CUDAOptions, "__dataclass_fields__", fields)
     with pytest.raises(RnnlabError, match=r"need launch_cooperative_grid, which triton .* lacks; install "
                        r"triton >= 3\.9.*set the backend to torch"):
-        check_triton_features()
+        require_triton_features()
 
 
 def test_a_triton_without_the_timed_poll_is_refused(monkeypatch):
@@ -63,14 +74,13 @@ def test_a_triton_without_the_timed_poll_is_refused(monkeypatch):
 
     monkeypatch.delattr(tl, "atomic_poll")
     with pytest.raises(RnnlabError, match=r"need tl\.atomic_poll with timeout_ns, which triton"):
-        check_triton_features()
+        require_triton_features()
 
 
 def test_the_backend_checks_the_triton_release_without_importing_it(monkeypatch):
-    from rnnlab.nn.backends import triton as backend
-
     assert backend.release("3.10.0+git1a2b") == (3, 10) and backend.release("4") == (4, 0)
     monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: "3.2.0")
     assert not backend.triton_available()
+    backend.triton_available.cache_clear()
     monkeypatch.setattr(backend.importlib.metadata, "version", lambda name: "3.9.0")
     assert backend.triton_available()

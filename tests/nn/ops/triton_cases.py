@@ -37,6 +37,7 @@ pytest.importorskip("triton", reason="triton is not installed (pip install trito
 import torch  # noqa: E402
 
 import rnnlab.nn as rnn_nn  # noqa: E402
+from rnnlab.models.backend_choice import relative_error  # noqa: E402
 from rnnlab.nn.backends.triton import TritonBackendError  # noqa: E402
 from rnnlab.nn.ops.barrier import TIMEOUT_ENV  # noqa: E402
 from rnnlab.nn.ops.common import POISON_ENV, new_buffer  # noqa: E402
@@ -115,11 +116,6 @@ STRUCTURE_CASES = [
         FACTORS["cell"], FACTORS["layers"], FACTORS["bidirectional"], FACTORS["with_state"]
     )
 ]
-
-
-def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    scale = expected.abs().max().item()
-    return (actual - expected).abs().max().item() / (scale if scale > 0 else 1.0)
 
 
 def forward_and_grads(module, case, x, states, upstream) -> dict[str, torch.Tensor]:

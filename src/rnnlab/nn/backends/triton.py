@@ -7,6 +7,7 @@ imported on first use, so registering this backend costs nothing where Triton is
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -41,9 +42,11 @@ class TritonBackendError(RnnlabError):
     """The triton backend cannot run this call; the message says what to change."""
 
 
+@functools.cache
 def triton_available() -> bool:
     """Whether the triton package can be imported (without importing it), in a release the kernels
-    support (:data:`MIN_TRITON`; a build without version metadata is checked at first use)."""
+    support (:data:`MIN_TRITON`; a build without version metadata is checked at first use). Checked
+    once a process: every recurrent call asks, and the installed package does not change."""
     if importlib.util.find_spec("triton") is None:
         return False
     try:
@@ -86,8 +89,10 @@ def check_call(call: RecurrentCall) -> None:
         )
 
 
-def missing_triton_features() -> list[str]:
-    """What the persistent kernels use that the installed triton lacks (empty when it has all)."""
+@functools.cache
+def missing_triton_features() -> tuple[str, ...]:
+    """What the persistent kernels use that the installed triton lacks (empty when it has all); checked
+    once a process."""
     import inspect
 
     import triton.language as tl
@@ -99,19 +104,24 @@ def missing_triton_features() -> list[str]:
         missing.append("tl.atomic_poll with timeout_ns")
     if "launch_cooperative_grid" not in CUDAOptions.__dataclass_fields__:
         missing.append("launch_cooperative_grid")
-    return missing
+    return tuple(missing)
 
 
-def load_layer(cell: str, device_kind: str) -> TritonLayer:
-    """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
+def require_triton_features() -> None:
+    """Refuse clearly when the installed triton lacks what the persistent kernels use."""
     missing = missing_triton_features()
     if missing:
         import triton
 
         raise TritonBackendError(
-            f"backend 'triton' needs {' and '.join(missing)}, which triton {triton.__version__} lacks; install "
-            f"triton >= {MIN_TRITON} (upgrade torch and triton together), or choose backend='torch' or backend='loop'"
+            f"the persistent Triton kernels need {' and '.join(missing)}, which triton {triton.__version__} "
+            f"lacks; install triton >= {MIN_TRITON} (upgrade torch and triton together), or set the backend to torch"
         )
+
+
+def load_layer(cell: str, device_kind: str) -> TritonLayer:
+    """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
+    require_triton_features()
     module, name = LAYERS[cell]
     layer: TritonLayer = getattr(importlib.import_module(module), name)
     from ..ops.common import is_interpreted

@@ -20,7 +20,6 @@ import triton.language as tl
 from torch import Tensor
 
 from ...errors import RnnlabError
-from ..backends.triton import MIN_TRITON, missing_triton_features
 
 TIMEOUT_ENV = "RNNLAB_TRITON_BARRIER_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 10.0
@@ -42,16 +41,6 @@ def timeout_ns() -> int:
     if not seconds > 0 or seconds == float("inf"):
         raise ValueError(f"{TIMEOUT_ENV} must be a positive number of seconds, got {text!r}")
     return int(seconds * 1e9)
-
-
-def check_triton_features() -> None:
-    """Refuse clearly when the installed triton lacks what the persistent kernels use."""
-    missing = missing_triton_features()
-    if missing:
-        raise RnnlabError(
-            f"the persistent Triton kernels need {' and '.join(missing)}, which triton {triton.__version__} "
-            f"lacks; install triton >= {MIN_TRITON} (with a torch built for it), or set the backend to torch"
-        )
 
 
 def new_flags(num_steps: int, device: torch.device) -> tuple[Tensor, Tensor]:

@@ -30,7 +30,7 @@ from triton.backends.nvidia.compiler import get_ptxas, sm_arch_from_capability
 from triton.compiler import ASTSource
 
 from .common import dot_precision
-from .plan import BATCH_BUCKETS, FALLBACK_TILES, HIDDEN_BUCKETS, PARTS, TABLE, Plan, fallback_plan, table_plan
+from .plan import BATCH_BUCKETS, HIDDEN_BUCKETS, PARTS, Plan, table_plan
 from .recurrence import backward_kernel, forward_kernel
 
 KERNELS = {"forward": forward_kernel, "backward": backward_kernel}
@@ -116,16 +116,11 @@ def table_cells() -> list[tuple[int, torch.dtype, int, int, int]]:
             for hidden in HIDDEN_BUCKETS for batch in BATCH_BUCKETS]
 
 
-@functools.lru_cache(maxsize=None)
 def fits(plan: Plan, arch: int, dtype: torch.dtype, gates: int, block_k: int, resident: bool) -> bool:
     """Whether forward and backward of ``plan`` compile without spills, within the part's shared memory
     (H enters only through the constexprs ``block_k`` and ``resident``)."""
-    hidden = block_k if resident else 2 * block_k
-    for direction in KERNELS:
-        usage = kernel_stats(compile_kernel(direction, gates, dtype, plan, hidden, arch), arch)
-        if usage.spill_bytes > 0 or usage.shared_bytes > PARTS[arch]["shared"]:
-            return False
-    return True
+    return all(usage.spill_bytes == 0 and usage.shared_bytes <= PARTS[arch]["shared"]
+               for usage in plan_stats(plan, arch, dtype, gates, block_k, resident))
 
 
 # Slices larger than this spilled the backward kernel in every case compiled (bfloat16 LSTM at

@@ -12,7 +12,8 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from .barrier import check_triton_features, new_flags, raise_on_timeout, timeout_ns
+from ..backends.triton import require_triton_features
+from .barrier import new_flags, raise_on_timeout, timeout_ns
 from .plan import Plan
 
 
@@ -29,13 +30,13 @@ def run_steps(kernel: Callable, plan: Plan, batch: int, hidden: int, num_steps: 
                    BLOCK_K=plan.block_k(hidden), num_warps=plan.num_warps, num_stages=plan.num_stages,
                    maxnreg=plan.max_registers)
     if plan.persistent:
-        check_triton_features()
+        require_triton_features()  # for callers of the ops that bypass the backend; cached
         counters, status = new_flags(num_steps, device)
         launch(kernel[grid], counters, status, 0, num_steps, timeout_ns(),
                dict(options, PERSISTENT=True, launch_cooperative_grid=True))
         raise_on_timeout(status, what, programs)
         return
-    counters, status = new_flags(1, device)  # not read without the grid barrier
+    counters = status = torch.empty(1, dtype=torch.int32, device=device)  # not read without the grid barrier
     options["PERSISTENT"] = False
     if plan.unit_blocks(hidden) == 1:
         launch(kernel[grid], counters, status, 0, num_steps, 0, options)
