@@ -272,12 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     time_ms = timer(device)
     started = time.monotonic()
     rows: list[dict] = []
+    info = machine(device)  # once: it runs nvidia-smi
 
     def save() -> None:
         """Write what has been measured so far, so a run stopped by a time-out keeps it."""
         result = {
             "benchmark": "recurrent layer: triton vs torch vs loop, forward and forward+backward",
-            "machine": machine(device),
+            "machine": info,
             "settings": {"sizes": sizes, "cells": args.cells, "dtypes": args.dtypes, "backends": args.backends,
                          "warmup": args.warmup, "repeats": repeats, "max_seconds": args.max_seconds,
                          "budget_s": args.budget_s, "tf32": args.tf32, "quick": args.quick,

@@ -37,11 +37,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
-from recurrent import ANCHOR, GATES, PEAKS, device_peaks
+from recurrent import ANCHOR, DTYPES, GATES, PEAKS, device_peaks
 from rnnlab.nn.ops.common import ceil_div, next_power_of_2
 from rnnlab.nn.ops.plan import PARTS as ARCHS
 from rnnlab.nn.ops.plan import Plan, table_key, table_plan
@@ -59,7 +59,6 @@ BARRIER_S = 2e-6
 # One kernel launch back to back (kernel-boundary mode): assumed 4 µs, the usual order of a launch's
 # host and queue overhead on CUDA; not measured here.
 LAUNCH_S = 4e-6
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 STATE_BYTES = 4  # h, c, gates and δa buffers are float32
 # The issue's goal: triton time at most this multiple of cuDNN's, by H (B ≤ 64).
 GOAL = ((512, 1.0), (1024, 1.5))
@@ -85,7 +84,7 @@ def machine(part: str, dtype: str) -> Machine:
     return Machine(sms=PARTS[part]["sms"], flops=peaks[dtype], hbm=peaks["bytes"], l2=PARTS[part]["l2"])
 
 
-def tile_steps(plan: Plan, gates: int, hidden: int, batch: int, size: int, m: Machine) -> tuple[float, float, float]:
+def tile_steps(plan: Plan, gates: int, hidden: int, size: int, m: Machine) -> tuple[float, float, float]:
     """(forward, backward) seconds of one step's work of the tile kernels under ``plan``, and the
     seconds of the synchronisation after each step."""
     units, rows = plan.units, plan.block_b
@@ -139,8 +138,8 @@ def predict(part: str, cell: str, dtype: str, hidden: int, batch: int, steps: in
     m = machine(part, dtype)
     plan = table_plan(PARTS[part]["arch"], DTYPES[dtype], gates, batch, hidden)
     programs = plan.programs(batch, hidden)
-    plan = Plan(**{**plan.__dict__, "persistent": programs <= PARTS[part]["sms"]})
-    fwd_work, bwd_work, sync = tile_steps(plan, gates, hidden, batch, size, m)
+    plan = replace(plan, persistent=programs <= PARTS[part]["sms"])
+    fwd_work, bwd_work, sync = tile_steps(plan, gates, hidden, size, m)
     fwd_out, bwd_out = outside(gates, hidden, batch, steps, size, m, m)
     old_fwd_step, old_bwd_step = old_steps(gates, hidden, batch, dtype, size, m)
     # The old weight gradient ran in float32 with TF32 off, whatever the dtype.

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnnlab.data.batching import Vocab, batchify, encode_lm_split, get_bptt_batch
+from rnnlab.data.batching import batchify, encode_lm_split, get_bptt_batch
+from rnnlab.data.vocab import Vocab
 from rnnlab.models import neural
 from rnnlab.models.registry import TrainRequest
 
@@ -73,7 +74,7 @@ def run_plain(corpus: Path, batches: int, threads: int, seed: int) -> float:
     """tokens/s of the plain loop over ``batches`` batches."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    vocab = Vocab.load(corpus)
+    vocab = Vocab.for_corpus(corpus)
     source = batchify(encode_lm_split(corpus, "train", vocab), 20)
     model = PlainLSTMLM(len(vocab))
     model.train()
@@ -96,8 +97,9 @@ def run_plain(corpus: Path, batches: int, threads: int, seed: int) -> float:
 
 def run_ours(corpus: Path, out: Path, batches: int, threads: int, seed: int, backend: str) -> float:
     """tokens/s of our loop (its own per-epoch measurement of the training steps)."""
-    params = {**DEFAULTS, "max_batches": batches, "backend": backend}
-    neural.train_model("lstm", TrainRequest("bench", corpus, out, "lm", seed, params, threads=threads))
+    params = {**DEFAULTS, "max_batches": batches}
+    neural.train_model("lstm", TrainRequest("bench", corpus, out, "lm", seed, params, backend=backend,
+                                            threads=threads))
     return json.loads((out / "history.json").read_text())[0]["tokens_per_s"]
 
 
