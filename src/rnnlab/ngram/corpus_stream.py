@@ -115,9 +115,10 @@ def read_corpus(path: str | os.PathLike[str], block_bytes: int, spill: Path | No
     except OSError as exc:
         raise input_error(p, exc) from None
     if spill is not None and spill.exists():
-        blocks = [np.fromfile(spill, dtype=ID_DTYPE)]
+        seq = np.fromfile(spill, dtype=ID_DTYPE)  # read once into the final array, not copied again
         spill.unlink()
-    seq = np.concatenate(blocks) if blocks else np.empty(0, dtype=ID_DTYPE)
+    else:
+        seq = np.concatenate(blocks) if blocks else np.empty(0, dtype=ID_DTYPE)
     sentences = int(np.count_nonzero(seq == BOS_ID))
     if not sentences:
         raise no_tokens(p)

@@ -19,7 +19,6 @@ import numpy as np
 
 from .arpa import FILE_END, SECTION_END, format_lines, header, section_start
 from .budget import WRITE_THREADS, Budget
-from .corpus import BOS_ID
 from .corpus_stream import StreamedCorpus
 from .external_count import CONTINUATION, CountedOrder
 from .binary import write_binary
