@@ -53,7 +53,7 @@ class AnalysisOutput:
 
 def statements(summary: dict[str, Any]) -> list[str]:
     """The sentences of an analysis' summary: what it found, in words."""
-    return list(summary.get("statements") or summary.get("sentences") or [])
+    return list(summary.get("statements") or [])
 
 
 def run_id(model_dir: str | Path) -> RunId:

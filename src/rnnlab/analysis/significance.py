@@ -94,7 +94,7 @@ def significance(metrics_csv: str) -> AnalysisOutput:
         "headline": headline.to_dict(orient="records"),
         "comparisons": len(comparisons),
         "decided": decided,
-        "sentences": comparisons["sentence"].tolist() if not comparisons.empty else [],
+        "statements": comparisons["sentence"].tolist() if not comparisons.empty else [],
     }
     summary["captions"] = {f"significance_{task}": MATRIX_CAPTION.format(task=task, metric=metric)
                            for task, metric in PRIMARY.items()}

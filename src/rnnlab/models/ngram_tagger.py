@@ -246,7 +246,7 @@ def evaluate(name: str, req: EvalRequest) -> MetricRows:
         raise RnnlabError(f"{path} is missing: the model was not trained; run training first")
     model = KINDS[name].load(json.loads(path.read_text(encoding="utf-8")))
     status = json.loads((Path(req.model_dir) / "status.json").read_text(encoding="utf-8"))
-    vocabulary = set(Vocab.for_corpus(req.corpus_dir).itos)
+    vocabulary = Vocab.for_corpus(req.corpus_dir)
     extra = {k: status.get(k) for k in ("params", "train_seconds", "tokens_per_s", "backend", "device", "status")}
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):

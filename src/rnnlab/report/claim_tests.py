@@ -19,7 +19,7 @@ from ..analysis.stats import DIRECTIONS, Comparison, compare, compare_models, he
 from ..errors import ConfigError
 from ..models.registry import family_of, get_model, order_of
 from .analyses import AnalysisResult, level_comparisons, probe_comparisons
-from .conclusions import comparison_from
+from .conclusions import comparison_from, pick_model
 
 Analyses = Mapping[str, Sequence[AnalysisResult]]
 
@@ -45,7 +45,7 @@ class Measured:
 
 def _best_of_family(rows: pd.DataFrame, family: str, higher_is_better: bool) -> str | None:
     """The model of ``family`` (itself or a variant ``family-...``) with the best mean in ``rows``."""
-    means = rows[rows["model"].str.split("-").str[0] == family].groupby("model")["value"].mean().dropna()
+    means = rows[rows["model"].map(family_of) == family].groupby("model")["value"].mean().dropna()
     if means.empty:
         return None
     return str(means.idxmax() if higher_is_better else means.idxmin())
@@ -159,7 +159,7 @@ class ProbeContrast:
         found, corpora = [], []
         for corpus, probes in _probes(analyses):
             models = set(probes["model"])
-            a, b = (next((m for m in sorted(models) if family_of(m) == f), None) for f in (self.better, self.worse))
+            a, b = pick_model(models, self.better), pick_model(models, self.worse)
             if not (a and b):
                 continue
             corpora.append(f"{a} − {b}, {corpus}")
@@ -180,12 +180,10 @@ class ContextLimit:
     def measure(self, metrics: pd.DataFrame, analyses: Analyses) -> Measured:
         found, where = [], []
         for corpus, probes in _probes(analyses):
-            orders = {m: order_of(m) for m in probes["model"].unique() if family_of(m) == self.family}
-            orders = {m: n for m, n in orders.items() if n}
-            if not orders:
+            highest = _highest_order(probes["model"].unique(), self.family)
+            if highest is None:
                 continue
-            model = max(orders, key=orders.get)
-            n = orders[model]
+            model, n = highest
             rows = probes[probes["model"] == model]
             within, beyond = rows[rows["distance"] <= n - 1], rows[rows["distance"] >= n]
             if within.empty or beyond.empty:
@@ -209,6 +207,15 @@ def _two_proportions(within: pd.DataFrame, beyond: pd.DataFrame, n: int) -> Comp
     return Comparison(f"d ≤ {n - 1}", f"d ≥ {n}", "cue accuracy", True, n1 + n2, k1 / n1, k2 / n2, diff,
                       float(low), float(high), float(stat), float(p) if not math.isnan(p) else math.nan,
                       "two-proportion score test over probes (one deterministic run)")
+
+
+def _highest_order(models: Sequence[str], family: str) -> tuple[str, int] | None:
+    """The model of ``family`` with the highest order n in its name, and n; None if it has none."""
+    orders = {m: order_of(m) for m in models if family_of(m) == family and order_of(m)}
+    if not orders:
+        return None
+    model = max(orders, key=orders.get)
+    return model, orders[model]
 
 
 def _context_values(reach: pd.DataFrame, model: str, cap: float) -> dict[int, float]:
@@ -237,19 +244,20 @@ class ContextReach:
             pct = f"{100 * float(result.summary.get('threshold', 0.01)):g}%"
             cap = float(result.summary.get("max_distance", math.nan))
             models = set(reach["model"])
-            grams = {m: order_of(m) for m in models if family_of(m) == self.ngram and order_of(m)}
-            a, b = (next((m for m in sorted(models) if family_of(m) == f), None) for f in (self.better, self.worse))
+            highest = _highest_order(list(models), self.ngram)
+            a, b = pick_model(models, self.better), pick_model(models, self.worse)
+            values = {m: _context_values(reach, m, cap) for m in (a, b, highest and highest[0]) if m}
             pairs = []
-            if grams and b:
-                gram = max(grams, key=grams.get)
-                (used,) = _context_values(reach, gram, cap).values() or [math.nan]
-                where.append(f"{gram} uses {used:g} (n − 1 = {grams[gram] - 1})")
+            if highest and b:
+                gram, n = highest
+                (used,) = values[gram].values() or [math.nan]
+                where.append(f"{gram} uses {used:g} (n − 1 = {n - 1})")
                 pairs.append((b, gram))
             if a and b:
                 pairs.append((a, b))
             for x, y in pairs:
-                c = compare(_context_values(reach, x, cap), _context_values(reach, y, cap), names=(x, y),
-                            metric="effective context (tokens)", higher_is_better=True)
+                c = compare(values[x], values[y], names=(x, y), metric="effective context (tokens)",
+                            higher_is_better=True)
                 found.append(Measurement(f"{result.corpus}, {x} − {y}", c, x))
                 where.append(f"{x} − {y}, {result.corpus}")
         test = (f"effective context in tokens (the smallest d whose truncation raises the loss by < {pct}; a seed "

@@ -8,7 +8,6 @@ figures beside them, marked as published.
 
 from __future__ import annotations
 
-import re
 from types import MappingProxyType
 from typing import Mapping
 
@@ -16,6 +15,7 @@ import pandas as pd
 
 from ..analysis.context_reach import models_in_order, reach_text
 from ..analysis.stats import compare, mean_ci
+from ..models.registry import family_of, order_of
 from .analyses import AnalysisResult
 from .conclusions import EXPECTED_NOT_SEEN, judge, pick_model
 from .context import Table
@@ -32,11 +32,6 @@ PUBLISHED = pd.DataFrame([
     for corpus, tokens in (("PTB", "0.9M"), ("WikiText-2", "2.1M"))])
 
 
-def ngram_order(model: str) -> int | None:
-    match = re.fullmatch(r"ngram-kn(\d+)", model)
-    return int(match.group(1)) if match else None
-
-
 def context_table(reach: pd.DataFrame, largest: int) -> pd.DataFrame:
     rows = []
     for model in models_in_order(reach):
@@ -50,7 +45,7 @@ def context_conclusions(corpus: str, reach: pd.DataFrame, distances: list[int]) 
     """What the effective contexts say: the n-gram's n − 1 words, and whether the LSTM uses more than the RNN."""
     truncate, largest = reach[reach["perturbation"] == "truncate"], distances[-1]
     out = []
-    ngrams = [(m, ngram_order(m)) for m in models_in_order(truncate) if ngram_order(m)]
+    ngrams = [(m, order_of(m)) for m in models_in_order(truncate) if family_of(m) == "ngram" and order_of(m)]
     if ngrams:
         # Beyond n − 1 tokens nothing changes, so the effective context is at most the first measured d ≥ n − 1.
         bound = {m: min((d for d in distances if d >= n - 1), default=largest) for m, n in ngrams}
