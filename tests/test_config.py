@@ -285,3 +285,12 @@ def test_ngram_memory(raw):
     raw["ngram"] = {"memory": "1K"}
     with pytest.raises(ConfigError, match="ngram.memory: the memory budget '1K' is below the minimum"):
         from_dict(raw)
+
+
+def test_seeds_in_one_job(raw):
+    assert from_dict(copy.deepcopy(raw)).seeds_in_one_job is True  # the default preset sets it
+    del raw["seeds_in_one_job"]
+    assert from_dict(copy.deepcopy(raw)).seeds_in_one_job is False  # the schema's default: a job per seed
+    raw["seeds_in_one_job"] = "yes"
+    with pytest.raises(ConfigError, match="seeds_in_one_job: 'yes' is not of type 'boolean'"):
+        from_dict(raw)

@@ -15,6 +15,7 @@ def _tree(root: Path) -> Path:
     for seed, s in ((1, 10.0), (2, 12.0)):
         _bench(root, f"train_model/lm/lstm/seed{seed}.tsv", s)
     _bench(root, "train_model/lm/ngram-kn5/seed0.tsv", 3.0)
+    _bench(root, "train_seeds/lm/window.tsv", 9.0)  # one job training every seed of a model
     _bench(root, "analyze_gradients/lm.tsv", 7.0)
     _bench(root, "collect_metrics.tsv", 0.5)
     _bench(root, "train_model/lm/rnn/seed1.tsv", None)  # a job killed before Snakemake wrote its row
@@ -25,7 +26,8 @@ def test_each_job_is_one_row_with_its_rule_item_and_seed(tmp_path: Path):
     times = read_job_times(_tree(tmp_path))
     rows = set(map(tuple, times[["step", "item", "seed", "seconds"]].itertuples(index=False)))
     assert rows == {("train_model", "lm/lstm", 1, 10.0), ("train_model", "lm/lstm", 2, 12.0),
-                    ("train_model", "lm/ngram-kn5", 0, 3.0), ("analyze_gradients", "lm", -1, 7.0),
+                    ("train_model", "lm/ngram-kn5", 0, 3.0), ("train_seeds", "lm/window", -1, 9.0),
+                    ("analyze_gradients", "lm", -1, 7.0),
                     ("collect_metrics", "", -1, 0.5)}
 
 
@@ -35,7 +37,7 @@ def test_step_totals_and_item_totals_over_seeds(tmp_path: Path):
     assert steps.loc["train_model"].tolist() == [3, 25.0, 12.0]
     items = per_item(times, top=2)
     assert items[["step", "item", "jobs", "seconds"]].values.tolist() == [
-        ["train_model", "lm/lstm", 2, 22.0], ["analyze_gradients", "lm", 1, 7.0], ["other", "2 more items", 2, 3.5]]
+        ["train_model", "lm/lstm", 2, 22.0], ["train_seeds", "lm/window", 1, 9.0], ["other", "3 more items", 3, 10.5]]
     assert per_item(times, top=10)["seconds"].sum() == times["seconds"].sum()
 
 

@@ -17,6 +17,7 @@ from rnnlab.report.claims import CLAIMS
 TINY = {
     "preset": "tiny",
     "seeds": [1, 2],
+    "seeds_in_one_job": True,  # as the default preset
     "corpora": {
         "synthetic-lm": {"task": "lm", "source": "generate", "generator": "synthetic-lm", "seed": 3,
                          "params": {"n_train": 120, "n_valid": 30, "n_test": 30, "distances": [4, 10]}},
@@ -144,9 +145,16 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     assert set(json.loads((work / "results/claims.json").read_text())) == {f"claim{c.number}" for c in CLAIMS}
     assert r"\toprule" in (work / "results/report/claims.tex").read_text()
     assert (work / "data/processed/synthetic-lm/stats.json").exists()
-    # Every rule leaves a log and a benchmark.
-    assert list((work / "logs/train_model").rglob("*.log"))
-    assert list((work / "results/benchmarks/train_model").rglob("*.tsv"))
+    # Every rule leaves a log and a benchmark: one training job per count model and one per neural model
+    # with both seeds.
+    assert {p.relative_to(work / "logs/train_model").as_posix() for p in (work / "logs/train_model").rglob("*.log")} \
+        == {"synthetic-lm/ngram-kn2/seed0.log", "synthetic-lm/ngram-kn3/seed0.log",
+            "synthetic-sentiment/ngram-nb/seed0.log"}
+    assert len(list((work / "logs/train_seeds").rglob("*.log"))) == 7
+    seeds_log = (work / "logs/train_seeds/synthetic-lm/lstm.log").read_text()
+    assert "(seed 1)" in seeds_log and "(seed 2)" in seeds_log
+    for rule in ("train_model", "train_seeds"):
+        assert list((work / "results/benchmarks" / rule).rglob("*.tsv"))
 
     _check_analyses(work)
 
@@ -155,7 +163,7 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     # `make figures`: only the figures and the report are redone, from the cached tables.
     forced = run_snakemake(work, "-n", "--configfile", "tiny.yaml", "--forcerun", "figures", "report")
     jobs = forced.stdout + forced.stderr
-    assert "rule figures:" in jobs and "rule report:" in jobs and "analyze_" not in jobs and "train_model" not in jobs
+    assert "rule figures:" in jobs and "rule report:" in jobs and "analyze_" not in jobs and "train_" not in jobs
 
     run_snakemake(work, "--configfile", "tiny.yaml", "--report", "report.html")
     report = (work / "report.html").read_text()
@@ -166,7 +174,7 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     # the training times, which do change, live in timings.csv.
     first = (work / "results/metrics.csv").read_bytes()
     assert "train_seconds" not in first.decode().splitlines()[0]
-    run_snakemake(work, "--cores", "2", "--configfile", "tiny.yaml", "--forcerun", "train_model")
+    run_snakemake(work, "--cores", "2", "--configfile", "tiny.yaml", "--forcerun", "train_model", "train_seeds")
     assert (work / "results/metrics.csv").read_bytes() == first
     timings = pd.read_csv(work / "results/timings.csv")
     assert len(timings) == len(metrics.drop_duplicates(["task", "corpus", "model", "seed"]))
@@ -218,6 +226,23 @@ def test_paper_preset_resolves_every_rule(repo_root: Path, run_snakemake, tmp_pa
     for folder in ("gradients/ptb", "gradients/wikitext2", "clipping/ptb", "long-distance/wikitext2", "context/ptb",
                    "bidirectional/sst2", "significance"):
         assert f"results/analysis/{folder}" in out
+
+
+def test_seeds_in_one_job_trains_the_same_runs(tmp_path: Path, copy_workflow, run_snakemake):
+    """One job per neural model (every seed) or one per run: the same commands' runs, the same outputs."""
+    outputs = {}
+    for together in (True, False):
+        work = _setup(tmp_path / str(together), copy_workflow, {**TINY, "seeds_in_one_job": together})
+        shell = run_snakemake(work, "-n", "-p", "--configfile", "tiny.yaml").stdout
+        train = [line for line in shell.splitlines() if "rnnlab train --model" in line]
+        runs = set()
+        for line in train:
+            args = line.split()
+            seeds = args[args.index("--seed") + 1:args.index("--params-json")]
+            runs |= {(args[args.index("--corpus") + 1], args[args.index("--model") + 1], s) for s in seeds}
+        outputs[together] = (runs, len(train))
+    assert outputs[True][0] == outputs[False][0] and len(outputs[True][0]) == 17
+    assert outputs[True][1] == 3 + 7 and outputs[False][1] == 17
 
 
 def test_ngram_memory_reaches_the_ngram_fits(tmp_path: Path, copy_workflow, run_snakemake):

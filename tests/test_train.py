@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -94,6 +95,26 @@ def test_same_seed_gives_identical_results_and_another_seed_does_not(lm_corpus, 
     assert a == b
     assert a["history"] != c["history"]
     assert a["status"]["status"] == "completed" and a["status"]["epochs_run"] == 2
+
+
+def test_seeds_trained_in_one_process_match_a_process_per_seed(lm_corpus, tmp_path):
+    """`rnnlab train --seed 2 1` (one process, as a `train_seeds` job) trains the runs that a process per
+    seed trains: each run seeds every generator itself, so nothing carries over from the one before."""
+    params = json.dumps({**TINY_LM, "epochs": 2, "dropout": 0.3})
+    base = [sys.executable, "-m", "rnnlab.cli", "train", "--model", "lstm", "--task", "lm", "--corpus", "toy",
+            "--corpus-dir", str(lm_corpus), "--params-json", params]
+    together = [tmp_path / "two" / s for s in ("seed2", "seed1")]
+    subprocess.run([*base, "--seed", "2", "1", "--out", *map(str, together),
+                    "--metrics-out", *(str(p) + ".csv" for p in together)], check=True, capture_output=True)
+    for seed in (1, 2):
+        alone = tmp_path / "alone" / f"seed{seed}"
+        subprocess.run([*base, "--seed", str(seed), "--out", str(alone), "--metrics-out", str(alone) + ".csv"],
+                       check=True, capture_output=True)
+        both = tmp_path / "two" / f"seed{seed}"
+        assert (both / "model.safetensors").read_bytes() == (alone / "model.safetensors").read_bytes()
+        assert outcome(both)["history"] == outcome(alone)["history"]
+        scores = [pd.read_csv(str(p) + ".csv")[["seed", "split", "metric", "value"]] for p in (both, alone)]
+        assert scores[0].equals(scores[1]) and set(scores[0]["seed"]) == {seed}
 
 
 def test_artefacts_and_history(lm_corpus, tmp_path):

@@ -120,6 +120,7 @@ class Config:
     device: str
     backend: str | None  # the recurrent backend of every job; None: auto on CUDA, torch elsewhere
     threads: int
+    seeds_in_one_job: bool  # one training job per model with every seed, instead of one per seed
     download: DownloadConfig
     vocab: VocabConfig
     corpora: dict[str, CorpusConfig]
@@ -170,6 +171,11 @@ def fill_defaults(raw: dict[str, Any]) -> None:
         yield from check_properties(validator, props, instance, schema)
 
     jsonschema.validators.extend(base, {"properties": properties})(load_schema()).validate(raw)
+
+
+def _schema_default_if_missing(raw: dict[str, Any], key: str) -> Any:
+    """``raw[key]``, else the schema's default for that top-level key (written once, in the schema)."""
+    return raw[key] if key in raw else load_schema()["properties"][key]["default"]
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -429,6 +435,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         device=raw.get("device", "cpu"),
         backend=raw.get("backend"),
         threads=raw.get("threads", 1),
+        seeds_in_one_job=_schema_default_if_missing(raw, "seeds_in_one_job"),
         download=DownloadConfig(**(raw.get("download") or {})),
         vocab=vocab,
         corpora=corpora,

@@ -56,7 +56,13 @@ def seed_name(seed: Value) -> str:
 
 def run_key(corpus: Value, model: Value, seed: Value) -> str:
     """``<corpus>/<model>/seed<n>``: one run, as every per-run folder, file, log and benchmark names it."""
-    return f"{corpus}/{model}/{seed_name(seed)}"
+    return f"{model_key(corpus, model)}/{seed_name(seed)}"
+
+
+def model_key(corpus: Value, model: Value) -> str:
+    """``<corpus>/<model>``: every seed of one model, as the log and benchmark of a job training them all
+    name it."""
+    return f"{corpus}/{model}"
 
 
 def raw_dir(corpus: Value) -> str:

@@ -108,6 +108,23 @@ class Plan:
         """``--backend NAME`` for the train and evaluate rules when the config names one, else nothing."""
         return f"--backend {shlex.quote(self.cfg.backend)}" if self.cfg.backend else ""
 
+    def _model_names(self, seeded: bool) -> list[str]:
+        """Models of the config that train once per seed (``seeded``) or once, as seed 0."""
+        from .models.registry import get_model
+
+        names = dict.fromkeys(j.model for j in self.cfg.jobs())
+        return [m for m in names if get_model(m).deterministic != seeded]
+
+    def per_seed_model_pattern(self) -> str:
+        """A wildcard regex of the models ``train_model`` trains, one job per run: every model, or with
+        ``seeds_in_one_job`` only those that run once (seed 0)."""
+        names = self._model_names(seeded=False) + ([] if self.cfg.seeds_in_one_job else self._model_names(True))
+        return "|".join(re.escape(m) for m in names) or NEVER_MATCHES
+
+    def seeded_model_pattern(self) -> str:
+        """A wildcard regex of the models ``train_seeds`` trains, every seed in one job."""
+        return "|".join(re.escape(m) for m in self._model_names(seeded=True)) or NEVER_MATCHES
+
     def processed_dirs(self) -> list[str]:
         return [layout.processed_dir(c) for c in self.used_corpora()]
 

@@ -68,3 +68,16 @@ def test_metrics_out_scores_the_model_as_rnnlab_evaluate_does(tmp_path):
     assert main(["evaluate", *common, "--model-dir", str(out), "--out", str(tmp_path / "evaluated.csv")]) == 0
     trained = (tmp_path / "trained.csv").read_text()
     assert trained == (tmp_path / "evaluated.csv").read_text() and "perplexity" in trained
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--out", "a", "b"], "--out names 2 path(s) but --seed names 3 seed(s); give one --out per seed"),
+    (["--out", "a", "b", "c", "--metrics-out", "m.csv"], "--metrics-out names 1 path(s) but --seed names 3"),
+    (["--out", "a", "b", "a"], "--out names the same folder twice; give each seed its own folder"),
+])
+def test_seeds_and_their_paths_must_pair_up(tmp_path, capsys, extra, message):
+    corpus_dir = _lm_corpus(tmp_path / "corpus")
+    code = main(["train", "--model", "ngram-kn3", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir),
+                 "--seed", "1", "2", "3", *extra])
+    assert code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not Path("a").exists()

@@ -22,24 +22,43 @@ def _params(text: str | None) -> dict:
     return value
 
 
+def _runs(args: argparse.Namespace) -> list[tuple[int, str, str | None, str | None]]:
+    """(seed, --out, --checkpoint-dir, --metrics-out) of each run, paired by position."""
+    seeds = args.seed
+    lists = {"--out": args.out, "--checkpoint-dir": args.checkpoint_dir, "--metrics-out": args.metrics_out}
+    for option, values in lists.items():
+        if values is not None and len(values) != len(seeds):
+            raise ConfigError(f"{option} names {len(values)} path(s) but --seed names {len(seeds)} seed(s); "
+                              f"give one {option} per seed, in the order of --seed")
+    if len(set(args.out)) != len(args.out):
+        raise ConfigError("--out names the same folder twice; give each seed its own folder")
+    return [(seed, args.out[i], args.checkpoint_dir[i] if args.checkpoint_dir else None,
+             args.metrics_out[i] if args.metrics_out else None) for i, seed in enumerate(seeds)]
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     entry = get_model(args.model, args.task)
-    entry.train(TrainRequest(
-        corpus=args.corpus, corpus_dir=Path(args.corpus_dir), out_dir=Path(args.out), task=args.task,
-        seed=args.seed, params=_params(args.params_json), device=args.device, backend=args.backend,
-        checkpoint_dir=Path(args.checkpoint_dir) if args.checkpoint_dir else None, threads=args.threads,
-        memory=args.memory,
-    ))
-    print(f"trained {args.model} on {args.corpus} (seed {args.seed}) -> {args.out}")
-    if args.metrics_out:
-        # Scored in the same process: a second `rnnlab evaluate` job would start Python, torch and the
-        # model again for every run.
-        from ..evaluate import evaluate_to_csv
+    params = _params(args.params_json)
+    # Several seeds run one after another in this process: each run seeds every generator itself, so
+    # it trains exactly as it would in a process of its own, without paying Python's and torch's
+    # start-up again.
+    for seed, out, checkpoints, metrics_out in _runs(args):
+        entry.train(TrainRequest(
+            corpus=args.corpus, corpus_dir=Path(args.corpus_dir), out_dir=Path(out), task=args.task,
+            seed=seed, params=params, device=args.device, backend=args.backend,
+            checkpoint_dir=Path(checkpoints) if checkpoints else None, threads=args.threads,
+            memory=args.memory,
+        ))
+        print(f"trained {args.model} on {args.corpus} (seed {seed}) -> {out}", flush=True)
+        if metrics_out:
+            # Scored in the same process: a second `rnnlab evaluate` job would start Python, torch and
+            # the model again for every run.
+            from ..evaluate import evaluate_to_csv
 
-        req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(args.out),
-                          task=args.task, seed=args.seed, device=args.device, backend=args.backend)
-        evaluate_to_csv(req, args.model, Path(args.metrics_out))
-        print(f"scored {args.model} on the valid and test splits -> {args.metrics_out}")
+            req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(out),
+                              task=args.task, seed=seed, device=args.device, backend=args.backend)
+            evaluate_to_csv(req, args.model, Path(metrics_out))
+            print(f"scored {args.model} on the valid and test splits -> {metrics_out}", flush=True)
     return 0
 
 
@@ -56,20 +75,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", required=True, choices=TASKS, help="Task the model is trained for.")
     p.add_argument("--corpus", required=True, help="Corpus name (recorded in the metrics).")
     p.add_argument("--corpus-dir", required=True, help="Processed corpus folder (from `rnnlab prepare`).")
-    p.add_argument("--out", required=True, help="Output folder for the trained model.")
-    p.add_argument("--seed", type=int, default=0, help="Random seed (default 0).")
+    p.add_argument("--out", required=True, nargs="+",
+                   help="Output folder of the trained model; one per seed, in the order of --seed.")
+    p.add_argument("--seed", type=int, nargs="+", default=[0],
+                   help="Random seed (default 0); several seeds train one after another in this process.")
     p.add_argument("--params-json", help="Hyperparameters as a JSON object; unknown keys are refused.")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (neural models only).")
     p.add_argument("--backend", default=None,
                    help="Recurrent backend: auto or one of the registered ones (loop, torch, triton where "
                         "installed); default: auto on CUDA (triton checked against torch and timed before the "
                         "first step), torch otherwise.")
-    p.add_argument("--checkpoint-dir", help="Folder for resumable checkpoints (neural models).")
+    p.add_argument("--checkpoint-dir", nargs="+",
+                   help="Folder for resumable checkpoints (neural models); one per seed.")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")
     p.add_argument("--memory", help="Memory budget of n-gram LM counting, e.g. 2G (config ngram.memory); "
                    "other models ignore it.")
-    p.add_argument("--metrics-out", help="Also score the trained model on the valid and test splits and write "
-                   "its tidy metric rows here (CSV), as `rnnlab evaluate` does.")
+    p.add_argument("--metrics-out", nargs="+", help="Also score the trained model on the valid and test splits "
+                   "and write its tidy metric rows here (CSV), as `rnnlab evaluate` does; one per seed.")
     p.set_defaults(func=_cmd_train)
     m = sub.add_parser("models", help="List the registered models.", description="List every registered model.")
     m.set_defaults(func=_cmd_models)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 
 from ..data.processed import available_splits, read_classification_split, read_labels
@@ -75,6 +74,10 @@ def _squared_hinge_svm(x: sp.csr_matrix, y: np.ndarray, C: float, max_iter: int)
         loss = 0.5 * w @ w + C * float(active @ active)
         g = -2.0 * C * active * y
         return loss, np.concatenate([w + x.T @ g, [g.sum()]])
+
+    # Imported here: every training job reads this module through the registry, and only NBSVM fits
+    # need the optimiser (about 0.3 s to import).
+    import scipy.optimize
 
     res = scipy.optimize.minimize(objective, np.zeros(n_feat + 1), jac=True, method="L-BFGS-B",
                                   options={"maxiter": max_iter})
