@@ -30,6 +30,9 @@ TOO_WIDE = """Array.from(document.querySelectorAll('body *'))
   .filter(e => !e.closest('.table-wrap, pre') || e.matches('.table-wrap'))
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
   .map(e => e.tagName + (e.id ? '#' + e.id : '') + ' ' + Math.round(e.getBoundingClientRect().right))"""
+# A figure is shown wide enough for its 7-8 pt fonts to be read: its paper width decides the minimum.
+MIN_SHOWN_PX = {ONE_COLUMN: 440, TWO_COLUMN: 640}
+FIGURE_WIDTHS = "Array.from(document.querySelectorAll('figure img')).map(i => [i.alt, i.getBoundingClientRect().width])"
 FIRST_TABLE = """(() => { const t = document.querySelector('table'); return {cls: t.className,
   section: t.closest('section').id, before: Array.from(document.querySelectorAll('h2')).indexOf(
   t.closest('section').querySelector('h2')), head: Array.from(t.querySelectorAll('th')).map(h => h.textContent),
@@ -135,6 +138,10 @@ def _png(path: Path, title: str, width: float) -> None:
     plt.close(fig)
 
 
+FIGURES = (("lm_perplexity", None, ONE_COLUMN), ("tagging", "tagging", TWO_COLUMN),
+           ("gradients-syn", "gradients", TWO_COLUMN))
+
+
 def _inputs(tmp_path: Path) -> dict:
     rows = [dict(task="lm", corpus="syn", model=m, seed=s, split="test", metric="perplexity", value=v + s,
                  status="completed", device="cpu", backend="torch")
@@ -148,8 +155,7 @@ def _inputs(tmp_path: Path) -> dict:
     figures = tmp_path / "figures"
     figures.mkdir()
     index = []
-    for name, section, width in (("lm_perplexity", None, ONE_COLUMN), ("tagging", "tagging", TWO_COLUMN),
-                                 ("gradients-syn", "gradients", TWO_COLUMN)):
+    for name, section, width in FIGURES:
         _png(figures / f"{name}.png", name, width)
         entry = {"name": name, "title": name, "caption": f"Caption of {name}."}
         index.append(entry if section is None else {**entry, "section": section})
@@ -189,6 +195,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, repo_root: Path):
         images = result["result"]["value"]
         too_wide = dt.send("Runtime.evaluate", returnByValue=True, expression=TOO_WIDE)["result"]["value"]
         first = dt.send("Runtime.evaluate", returnByValue=True, expression=FIRST_TABLE)["result"]["value"]
+        shown = dict(dt.send("Runtime.evaluate", returnByValue=True, expression=FIGURE_WIDTHS)["result"]["value"])
         page_width = dt.send("Runtime.evaluate", returnByValue=True,
                              expression="document.documentElement.scrollWidth")["result"]["value"]
         shot = base64.b64decode(dt.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"])
@@ -204,6 +211,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path, repo_root: Path):
     assert first["section"] == "claims" and first["before"] == 0, first
     assert first["head"][:2] == ["#", "claim"] and "verdict" in first["head"] and first["rows"] == len(CLAIMS)
     assert too_wide == [] and page_width <= WIDTH
+    assert all(shown[name] >= MIN_SHOWN_PX[width] for name, _, width in FIGURES), shown
     errors = [e for e in dt.events
               if (e.get("method") == "Runtime.consoleAPICalled" and e["params"].get("type") == "error")
               or e.get("method") == "Runtime.exceptionThrown"

@@ -8,6 +8,7 @@ import pytest
 
 from rnnlab.errors import RnnlabError
 from rnnlab.figures import make_figures
+from rnnlab.report.context import splits_side_by_side
 from rnnlab.report.render import write_report
 
 
@@ -123,3 +124,27 @@ def test_provenance_shows_the_backend_check_of_auto_jobs_from_the_timings(tmp_pa
     section = html[html.index("Backend check (backend: auto)"):]
     assert "<td>2.5</td>" in section and "<td>1.25</td>" in section and "<td>2.0</td>" in section
     assert "ngram-kn3" not in section.split("</table>")[0]
+
+
+def test_the_corpus_table_shows_one_row_per_corpus_with_its_splits_side_by_side(tmp_path: Path):
+    metrics, figures, corpus, bench = _run_files(tmp_path)
+    out = tmp_path / "report"
+    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, out).read_text()
+    assert "lines (train / test)" in html and "<td>3 / 1</td>" in html and "<td>0.00 / 25.00</td>" in html
+    assert "| syn | lm | 3 / 1 | 12 / 4 |" in (out / "report.md").read_text()
+    tex = (out / "tables" / "corpus-stats.tex").read_text()
+    assert "train" in tex and "test" in tex and " / " not in tex, "the LaTeX table keeps one row per split"
+
+
+def test_a_split_a_corpus_lacks_shows_as_a_dash():
+    stats = pd.DataFrame([dict(corpus="a", task="lm", split="test", lines=2, rate=0.5, vocabulary=9),
+                          dict(corpus="a", task="lm", split="train", lines=8, rate=0.0, vocabulary=9),
+                          dict(corpus="b", task="ner", split="valid", lines=3, rate=1.25, vocabulary=4)])
+    table = splits_side_by_side(stats)
+    assert table.columns.tolist() == ["corpus", "task", "lines (train / valid / test)",
+                                      "rate (train / valid / test)", "vocabulary"]
+    assert table.to_dict("records") == [
+        {"corpus": "a", "task": "lm", "lines (train / valid / test)": "8 / — / 2",
+         "rate (train / valid / test)": "0.00 / — / 0.50", "vocabulary": 9},
+        {"corpus": "b", "task": "ner", "lines (train / valid / test)": "— / 3 / —",
+         "rate (train / valid / test)": "— / 1.25 / —", "vocabulary": 4}]

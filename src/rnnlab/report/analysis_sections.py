@@ -114,7 +114,7 @@ def bidirectional(inp: Inputs) -> Section:
             s.conclusions += cc.floor_by_level(r.corpus, breakdown, headline["factor"])
         s.tables.append(Table(f"Accuracy differences by level on {r.corpus}", a.difference_table(levels),
                               "Accuracy (%) differences between the models of each pair, by level of each factor. "
-                              + a.DIFF_NOTE, key=f"levels-{r.corpus}"))
+                              + a.DIFF_NOTE, key=f"levels-{r.corpus}", collapsed=True))
         s.data_tables.append(Table(f"Accuracy breakdown on {r.corpus}", a.breakdown_table(breakdown),
                                    "Accuracy (%) by factor and level, mean ± 95% CI over seeds.",
                                    key=f"breakdown-{r.corpus}"))

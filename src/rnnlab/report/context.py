@@ -19,15 +19,13 @@ from ..data.stats import oov_warning, stats_table
 from ..job_times import per_step, read_job_times
 from ..metrics import BACKEND_TIMINGS
 from ..models.registry import TASKS, model_sort_key
-from ..style import PNG_DPI
+from ..style import ONE_COLUMN, PNG_DPI, TWO_COLUMN
 
 PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake", "dvc", "matplotlib", "seaborn")
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %", "span_f1": "Span F1 %",
                  "span_f1_right_context": "Right-decided span F1 %", "span_f1_oov": "OOV-entity span F1 %"}
-# A two-column figure (7 in) shows 770 px wide, inside the page's 1200 px column, beside a one-column
-# one (3.5 in, 385 px); three one-column figures fit side by side; fonts of 7-8 pt show at 11-12 px.
-DISPLAY_PX_PER_INCH = 110
+SPLIT_ORDER = ("train", "valid", "test")
 TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)",
                "ner": "Named-entity recognition (IOB2 spans)"}
 
@@ -40,7 +38,7 @@ class FigureView:
     png_base64: str
     png_path: str
     section: str = "results"
-    width_px: int = 0  # CSS pixels at which the page shows it: its paper width at DISPLAY_PX_PER_INCH
+    two_column: bool = False  # drawn at the two-column paper width: the page gives it a wider slot
 
 
 @dataclass
@@ -103,6 +101,31 @@ def corpus_table(corpus_dirs: list[Path]) -> tuple[Table | None, list[str]]:
     return Table("Corpus statistics", shown, key="corpus-stats", note=
                  "Tokens of language-model corpora count one end-of-sentence token per line; OOV = not in the "
                  "training vocabulary (mapped to <unk>); <unk> % adds the <unk> tokens already in the source."), warnings
+
+
+def _cell(value: Any, integer: bool) -> str:
+    if pd.isna(value):
+        return "—"
+    return str(int(value)) if integer else f"{value:.2f}"
+
+
+def splits_side_by_side(stats: pd.DataFrame, per_corpus: tuple[str, ...] = ("task", "vocabulary")) -> pd.DataFrame:
+    """The corpus statistics with one row per corpus instead of one per split: every per-split column holds
+    the values of all splits, "train / valid / test" ("—" where a corpus lacks that split)."""
+    rank = {split: i for i, split in enumerate(SPLIT_ORDER)}
+    splits = sorted(set(stats["split"]), key=lambda x: (rank.get(x, len(rank)), x))
+    by_split = stats.set_index(["corpus", "split"])
+    corpora = list(dict.fromkeys(stats["corpus"]))
+    out = pd.DataFrame({"corpus": corpora})
+    for column in by_split.columns:
+        if column in per_corpus:
+            out[column] = by_split[column].groupby(level="corpus").first().reindex(corpora).to_numpy()
+            continue
+        integer = pd.api.types.is_integer_dtype(by_split[column])
+        wide = by_split[column].unstack("split").reindex(index=corpora, columns=splits)
+        out[f"{column} ({' / '.join(splits)})"] = [" / ".join(_cell(v, integer) for v in row)
+                                                   for row in wide.itertuples(index=False)]
+    return out
 
 
 def result_tables(metrics: pd.DataFrame) -> list[Table]:
@@ -183,7 +206,7 @@ def figure_views(fig_dir: Path) -> list[FigureView]:
         # The width sits in the PNG header (IHDR, bytes 16-19, big-endian); the file is at style.PNG_DPI.
         inches = int.from_bytes(data[16:20], "big") / PNG_DPI
         out.append(FigureView(f["name"], f["title"], f["caption"], base64.b64encode(data).decode("ascii"),
-                              str(png), f.get("section") or "results", round(inches * DISPLAY_PX_PER_INCH)))
+                              str(png), f.get("section") or "results", inches > (ONE_COLUMN + TWO_COLUMN) / 2))
     return out
 
 

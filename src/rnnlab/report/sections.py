@@ -7,7 +7,7 @@ record names (``Analysis.report``, e.g. in :mod:`.analysis_sections`), in the re
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import pandas as pd
@@ -16,7 +16,7 @@ from ..analysis.registry import ANALYSES, Analysis
 from . import analyses as a
 from . import conclusions as cc
 from . import ner as ner_report
-from .context import FigureView, ReportContext, Table
+from .context import FigureView, ReportContext, Table, splits_side_by_side
 
 
 @dataclass
@@ -59,9 +59,12 @@ def not_run(action: str) -> str:
 
 
 def data(inp: Inputs) -> Section:
-    frame = inp.ctx.corpus_table.frame if inp.ctx.corpus_table else None
-    return Section("data", "1. Data", cc.data_conclusions(frame),
-                   tables=[inp.ctx.corpus_table] if inp.ctx.corpus_table else [])
+    """The corpus statistics, one row per corpus (the LaTeX table keeps one row per split)."""
+    table = inp.ctx.corpus_table
+    if table is None:
+        return Section("data", "1. Data", cc.data_conclusions(None))
+    compact = replace(table, frame=splits_side_by_side(table.frame))
+    return Section("data", "1. Data", cc.data_conclusions(table.frame), tables=[compact])
 
 
 def language_models(inp: Inputs) -> Section:
