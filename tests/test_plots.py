@@ -165,3 +165,21 @@ def test_job_times_figure_goes_to_provenance(tmp_path: Path):
     made = make_figures(_metrics(tmp_path), tmp_path / "f", bench_dir=tmp_path / "benchmarks")
     assert {f["name"]: f["section"] for f in made}["job_times"] == "provenance"
     assert "job_times" not in [f["name"] for f in make_figures(_metrics(tmp_path), tmp_path / "g")]
+
+
+def test_job_times_figure_keeps_grey_for_the_summed_remainder():
+    """Eight rules fill the palette; the row summing the items beyond the largest is grey, not a ninth
+    colour that would come round to the first rule's."""
+    from matplotlib.colors import to_hex
+
+    from rnnlab import style
+    from rnnlab.metric_figures import JOB_TIME_BARS, PlotData, draw_job_times
+
+    rules = [f"rule{r}" for r in range(8)]
+    times = pd.DataFrame([{"step": rule, "item": f"item{i}", "seed": -1, "seconds": 10.0 + i}
+                          for rule in rules for i in range(JOB_TIME_BARS // 4)])
+    fig = draw_job_times(PlotData(pd.DataFrame(), None, times))
+    legend = fig.axes[0].get_legend()
+    colors = {t.get_text(): to_hex(h.get_facecolor()) for t, h in zip(legend.get_texts(), legend.legend_handles)}
+    assert colors["other"] == style.OTHER_COLOR.lower()
+    assert len({colors[r] for r in rules}) == len(rules) and style.OTHER_COLOR.lower() not in {colors[r] for r in rules}

@@ -14,6 +14,7 @@ import pandas as pd
 from .layout import match_run
 
 COLUMNS = ["step", "item", "seed", "seconds"]
+OTHER_STEP = "other"  # the row of per_item that sums the items beyond its top ones
 
 
 def read_job_times(bench_dir: Path) -> pd.DataFrame:
@@ -49,7 +50,7 @@ def per_item(times: pd.DataFrame, top: int) -> pd.DataFrame:
               .rename(columns={"count": "jobs", "sum": "seconds"}).sort_values("seconds", ascending=False))
     head, rest = groups.iloc[:top], groups.iloc[top:]
     if not rest.empty:
-        other = pd.DataFrame([{"step": "other", "item": f"{len(rest)} more items", "jobs": int(rest["jobs"].sum()),
+        other = pd.DataFrame([{"step": OTHER_STEP, "item": f"{len(rest)} more items", "jobs": int(rest["jobs"].sum()),
                                "seconds": float(rest["seconds"].sum())}])
         head = pd.concat([head, other], ignore_index=True)
     return head.reset_index(drop=True)

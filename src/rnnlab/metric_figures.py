@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from . import style
-from .job_times import per_item
+from .job_times import OTHER_STEP, per_item
 from .metrics import headline_split, mean_ci
 from .models.registry import model_sort_key
 
@@ -176,7 +176,10 @@ def draw_job_times(d: PlotData) -> plt.Figure | None:
     items = items.assign(label=[f"{s}: {i} ({n})" if i else f"{s} ({n})"
                                 for s, i, n in zip(items["step"], items["item"], items["jobs"])])
     steps = list(dict.fromkeys(items["step"]))
-    colors = dict(zip(steps, sns.color_palette(list(style.OKABE_ITO.values()), len(steps))))
+    # The summed remainder is not a rule: grey, so that no rule's colour comes round again for it.
+    rules = [s for s in steps if s != OTHER_STEP]
+    colors = {**dict(zip(rules, sns.color_palette(list(style.OKABE_ITO.values()), len(rules)))),
+              OTHER_STEP: style.OTHER_COLOR}
     fig, ax = plt.subplots(figsize=(style.TWO_COLUMN, 1.0 + 0.14 * len(items)))
     sns.barplot(items, y="label", x="seconds", hue="step", hue_order=steps, palette=colors, dodge=False, ax=ax)
     total = d.job_times["seconds"].sum()

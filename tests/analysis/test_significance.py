@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from rnnlab.analysis import cli, registry
-from rnnlab.analysis.significance import significance
+from rnnlab.analysis.significance import cell_value, significance
 from rnnlab.analysis.stats import TESTS, all_comparisons, compare, compare_models, headline_table, mean_ci, phrase
 from rnnlab.errors import RnnlabError
 
@@ -152,3 +152,8 @@ def test_every_analyze_action_has_help(action, capsys):
     with pytest.raises(SystemExit) as info:
         parser.parse_args(["analyze", action, "--help"])
     assert info.value.code == 0 and "--out" in capsys.readouterr().out
+
+
+def test_heatmap_cells_print_float_noise_as_zero():
+    assert cell_value(5.7e-15, 46.0) == "0" and cell_value(-2e-14, 46.0) == "0"
+    assert cell_value(0.044, 46.0) == "0.044" and cell_value(-1.6, 4.0) == "-1.6" and cell_value(24.4, 46.0) == "24"

@@ -39,6 +39,12 @@ def _matrix(d: pd.DataFrame, models: list[str], column: str) -> np.ndarray:
     return out
 
 
+def cell_value(value: float, limit: float) -> str:
+    """A heatmap cell's difference to two significant digits; "0" where it is zero but for float rounding
+    (two equal accuracies averaged over seeds can differ by 1e-15), not "5.7e-15"."""
+    return "0" if abs(value) <= 1e-9 * max(limit, 1.0) else f"{value:.2g}"
+
+
 def draw_matrix(comparisons: pd.DataFrame, task: str) -> plt.Figure | None:
     """Heatmap of the mean difference row − column on the task's primary metric, one panel per corpus;
     coloured by which model is better, * where the 95% CI of the difference excludes 0."""
@@ -64,7 +70,8 @@ def draw_matrix(comparisons: pd.DataFrame, task: str) -> plt.Figure | None:
             if not np.isnan(value):
                 mark = "*" if decided[i, j] == 1 else ""
                 ink = "white" if abs(value) > 0.6 * limit else "black"
-                ax.text(j, i, f"{value:.2g}{mark}", ha="center", va="center", color=ink, fontsize=style.MIN_FONT_PT)
+                ax.text(j, i, f"{cell_value(value, limit)}{mark}", ha="center", va="center", color=ink,
+                        fontsize=style.MIN_FONT_PT)
         ax.set_xticks(range(len(models) - 1), models[:-1], rotation=45, ha="right")
         ax.set_yticks(range(1, len(models)), models[1:])
         ax.set_xlim(-0.5, len(models) - 1.5)
