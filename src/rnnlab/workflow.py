@@ -11,12 +11,18 @@ import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from . import layout, train_lock
 from .analysis.registry import ANALYSES
 from .config import AnalysisConfig, Config, CorpusConfig
 
 NEVER_MATCHES = r"(?!x)x"
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    """A wildcard regex matching exactly ``names`` (none: a regex that never matches)."""
+    return "|".join(re.escape(n) for n in names) or NEVER_MATCHES
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,7 @@ class Plan:
     def corpus_pattern(self, source: str) -> str:
         """A wildcard regex matching exactly the corpora of one source (generate, download)."""
         names = [n for n in self.used_corpora() if self.corpus(n).source == source]
-        return "|".join(re.escape(n) for n in names) if names else NEVER_MATCHES
+        return _alternatives(names)
 
     def task_of(self, corpus: str) -> str:
         return self.corpus(corpus).task
@@ -108,22 +114,22 @@ class Plan:
         """``--backend NAME`` for the train and evaluate rules when the config names one, else nothing."""
         return f"--backend {shlex.quote(self.cfg.backend)}" if self.cfg.backend else ""
 
-    def _model_names(self, seeded: bool) -> list[str]:
-        """Models of the config that train once per seed (``seeded``) or once, as seed 0."""
+    def _models_by_kind(self) -> tuple[list[str], list[str]]:
+        """The config's models that run once as seed 0 (counts), and those that train once per seed."""
         from .models.registry import get_model
 
-        names = dict.fromkeys(j.model for j in self.cfg.jobs())
-        return [m for m in names if get_model(m).deterministic != seeded]
+        names = list(dict.fromkeys(m for exp in self.cfg.experiments.values() for m in exp.models))
+        return [m for m in names if get_model(m).deterministic], [m for m in names if not get_model(m).deterministic]
 
     def per_seed_model_pattern(self) -> str:
         """A wildcard regex of the models ``train_model`` trains, one job per run: every model, or with
         ``seeds_in_one_job`` only those that run once (seed 0)."""
-        names = self._model_names(seeded=False) + ([] if self.cfg.seeds_in_one_job else self._model_names(True))
-        return "|".join(re.escape(m) for m in names) or NEVER_MATCHES
+        once, seeded = self._models_by_kind()
+        return _alternatives(once if self.cfg.seeds_in_one_job else once + seeded)
 
     def seeded_model_pattern(self) -> str:
         """A wildcard regex of the models ``train_seeds`` trains, every seed in one job."""
-        return "|".join(re.escape(m) for m in self._model_names(seeded=True)) or NEVER_MATCHES
+        return _alternatives(self._models_by_kind()[1])
 
     def processed_dirs(self) -> list[str]:
         return [layout.processed_dir(c) for c in self.used_corpora()]
@@ -145,12 +151,12 @@ class Plan:
     def analysis_pattern(self, name: str) -> str:
         """A regex matching exactly the corpora analysis ``name`` runs on."""
         entry = self.analysis(name)
-        return "|".join(re.escape(c) for c in entry.corpora) if entry and entry.corpora else NEVER_MATCHES
+        return _alternatives(entry.corpora if entry else ())
 
     @staticmethod
     def per_corpus_analysis_pattern() -> str:
         """A wildcard regex matching the analyses that run per corpus (all but those over the metrics table)."""
-        return "|".join(re.escape(name) for name, a in ANALYSES.items() if a.task is not None) or NEVER_MATCHES
+        return _alternatives(name for name, a in ANALYSES.items() if a.task is not None)
 
     @staticmethod
     def analysis_runtime(name: str) -> int:

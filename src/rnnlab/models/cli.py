@@ -39,6 +39,10 @@ def _runs(args: argparse.Namespace) -> list[tuple[int, str, str | None, str | No
 def _cmd_train(args: argparse.Namespace) -> int:
     entry = get_model(args.model, args.task)
     params = _params(args.params_json)
+    if args.metrics_out:
+        # Scored in the same process: a second `rnnlab evaluate` job would start Python, torch and the
+        # model again for every run.
+        from ..evaluate import evaluate_to_csv
     # Several seeds run one after another in this process: each run seeds every generator itself, so
     # it trains exactly as it would in a process of its own, without paying Python's and torch's
     # start-up again.
@@ -51,10 +55,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
         ))
         print(f"trained {args.model} on {args.corpus} (seed {seed}) -> {out}", flush=True)
         if metrics_out:
-            # Scored in the same process: a second `rnnlab evaluate` job would start Python, torch and
-            # the model again for every run.
-            from ..evaluate import evaluate_to_csv
-
             req = EvalRequest(corpus=args.corpus, corpus_dir=Path(args.corpus_dir), model_dir=Path(out),
                               task=args.task, seed=seed, device=args.device, backend=args.backend)
             evaluate_to_csv(req, args.model, Path(metrics_out))

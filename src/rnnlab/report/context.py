@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..analysis.stats import summarize
+from ..data.processed import SPLITS
 from ..data.stats import oov_warning, stats_table
 from ..job_times import per_step, read_job_times
 from ..metrics import BACKEND_TIMINGS
@@ -25,7 +26,6 @@ PACKAGES = ("rnnlab", "numpy", "scipy", "pandas", "torch", "triton", "snakemake"
 METRIC_LABELS = {"perplexity": "PPL", "accuracy": "Acc. %", "macro_f1": "Macro-F1 %", "accuracy_oov": "OOV acc. %",
                  "accuracy_right_context": "Right-context acc. %", "span_f1": "Span F1 %",
                  "span_f1_right_context": "Right-decided span F1 %", "span_f1_oov": "OOV-entity span F1 %"}
-SPLIT_ORDER = ("train", "valid", "test")
 TASK_TITLES = {"lm": "Language modelling", "classification": "Classification", "tagging": "Sequence tagging (UPOS)",
                "ner": "Named-entity recognition (IOB2 spans)"}
 
@@ -112,7 +112,7 @@ def _cell(value: Any, integer: bool) -> str:
 def splits_side_by_side(stats: pd.DataFrame, per_corpus: tuple[str, ...] = ("task", "vocabulary")) -> pd.DataFrame:
     """The corpus statistics with one row per corpus instead of one per split: every per-split column holds
     the values of all splits, "train / valid / test" ("—" where a corpus lacks that split)."""
-    rank = {split: i for i, split in enumerate(SPLIT_ORDER)}
+    rank = {split: i for i, split in enumerate(SPLITS)}
     splits = sorted(set(stats["split"]), key=lambda x: (rank.get(x, len(rank)), x))
     by_split = stats.set_index(["corpus", "split"])
     corpora = list(dict.fromkeys(stats["corpus"]))
