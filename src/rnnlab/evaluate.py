@@ -97,6 +97,13 @@ def learning_curves(model_dirs: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[list(CURVE_COLUMNS)]
 
 
+def read_curves(path: Path | None) -> pd.DataFrame:
+    """The learning curves written by ``rnnlab curves``; an empty table when there is no such file."""
+    if path is None or not Path(path).exists():
+        return pd.DataFrame(columns=list(CURVE_COLUMNS))
+    return pd.read_csv(path)
+
+
 def _cmd_curves(args: argparse.Namespace) -> int:
     curves = learning_curves([Path(p) for p in args.model_dirs])
     with atomic_path(args.out, suffix=".csv") as tmp:

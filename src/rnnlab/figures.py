@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import layout
 from .analysis.registry import ANALYSES, analysis_folders, redraw
+from .evaluate import read_curves
 from .io import atomic_dir, write_json
 from .job_times import read_job_times
 from .metric_figures import PlotData, figure_specs
@@ -35,9 +36,8 @@ def _analysis_figures(tmp: Path, root: Path) -> list[dict]:
 def make_figures(metrics_csv: Path, out_dir: Path, curves_csv: Path | None = None,
                  analysis_dir: Path | None = None, bench_dir: Path | None = None) -> list[dict]:
     set_theme()
-    curves = pd.read_csv(curves_csv) if curves_csv and Path(curves_csv).exists() else pd.DataFrame(
-        columns=["corpus", "model", "seed", "epoch", "metric", "value"])
-    data = PlotData(pd.read_csv(metrics_csv), curves, read_job_times(bench_dir) if bench_dir else None)
+    data = PlotData(pd.read_csv(metrics_csv), read_curves(curves_csv),
+                    read_job_times(bench_dir) if bench_dir else None)
     made = []
     with atomic_dir(out_dir) as tmp:
         for spec in figure_specs():

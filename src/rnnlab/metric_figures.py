@@ -165,7 +165,8 @@ def draw_ner(d: PlotData) -> plt.Figure | None:
     return fig
 
 
-JOB_TIME_BARS = 24
+# Bars of the job-time figure: the largest items, each its own bar; the rest are summed as 'other'.
+JOB_TIME_BARS = 16
 
 
 def draw_job_times(d: PlotData) -> plt.Figure | None:

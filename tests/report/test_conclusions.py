@@ -121,3 +121,34 @@ def test_floor_by_level_names_each_models_lowest_seed_on_the_nearest_level():
     (text,) = floor_by_level("sent", pd.DataFrame(rows), "distance")
     assert text == "On sent, the lowest seed's accuracy at distance 1–8 (the nearest level): rnn 88.0, lstm 98.0."
     assert floor_by_level("sent", pd.DataFrame(rows), "length") == []
+
+
+def _curves(firsts: dict[str, list[int]], epochs: int = 6) -> pd.DataFrame:
+    """Valid accuracy per epoch: 50% until the model's first learned epoch on that seed, 100% from it."""
+    return pd.DataFrame([dict(corpus="sent", model=m, seed=s, epoch=e, metric="valid_accuracy",
+                              value=100.0 if e >= first else 50.0)
+                         for m, seeds in firsts.items() for s, first in enumerate(seeds, 1)
+                         for e in range(1, epochs + 1)])
+
+
+def test_learning_speed_compares_the_area_under_the_curve_and_names_each_seeds_first_learned_epoch():
+    curves = _curves({"bilstm": [2, 2, 3], "lstm": [4, 5, 4], "rnn": [9, 9, 9]})
+    # Another metric and another corpus are not read.
+    curves = pd.concat([curves, curves.assign(metric="valid_loss", value=0.1), curves.assign(corpus="other")])
+    (text,) = cc.learning_speed("sent", curves, [("bilstm", "lstm"), ("lstm", "rnn"), ("lstm", "absent")])
+    # bilstm − lstm per seed: 50 points over (lstm's − bilstm's first epoch) of 6 epochs: 16.7, 25.0, 8.3.
+    assert "valid accuracy averaged over epochs 1–6" in text
+    assert "bilstm − lstm +16.7 [" in text and "lstm − rnn +" in text and "absent" not in text
+    assert text.endswith("the first epoch at which valid accuracy reached 95%, seed by seed: rnn never on every "
+                         "seed; lstm 4, 5, 4; bilstm 2, 2, 3.")
+
+
+def test_learning_speed_compares_only_the_epochs_every_run_has():
+    short = _curves({"lstm": [2, 2, 2]}, epochs=3)
+    long = _curves({"rnn": [5, 5, 6]}, epochs=8)
+    (text,) = cc.learning_speed("sent", pd.concat([short, long]), [("lstm", "rnn")])
+    assert "averaged over epochs 1–3" in text and "rnn never on every seed" in text
+    # Constant differences (+33.3 on every seed) have a zero-width interval.
+    assert "lstm − rnn +33.3 [+33.3, +33.3]*" in text
+    assert cc.learning_speed("sent", None, [("lstm", "rnn")]) == []
+    assert cc.learning_speed("absent", short, [("lstm", "rnn")]) == []

@@ -97,3 +97,17 @@ def test_effect_has_two_significant_digits_in_its_interval_and_a_true_minus():
     assert sc.effect_text(sc.Measurement("d=8", c, "lstm")) == "d=8: +10.7 [+8.8, +12.6]"
     reverse = compare({1: 80.0, 2: 80.5, 3: 81.0}, {1: 90.0, 2: 91.0, 3: 92.5})
     assert sc.effect_text(sc.Measurement("x", reverse, "A"), label=False) == "−10.7 [−12.6, −8.8]"
+
+
+def test_one_sentence_states_each_claims_result_and_what_did_not_appear():
+    shown = _cmp([90.0, 91.0, 92.5], [80.0, 80.5, 81.0])
+    tied = _cmp([100.0, 100.0, 100.0], [100.0, 100.0, 100.0])
+    claims = (Claim(6, "far", "bidirectional", ProbeContrast("bilstm", "lstm", 8)),
+              Claim(11, "far too", "bidirectional", ProbeContrast("lstm", "rnn", 8)))
+    rows = [sc.Row(claims[0], sc.Measured("t", [sc.Measurement("sent, d=65", tied, "lstm")]), [1.0], [sc.NOT_SHOWN]),
+            sc.Row(claims[1], sc.Measured("t", [sc.Measurement("sent, d=65", shown, "lstm")]), [0.004], [sc.SHOWN])]
+    assert sc.sentence(rows) == (
+        "The scorecard on sent, d=65: claim 6, lstm − rnn +0.00 [+0.00, +0.00], p (Holm) 1.000, not shown; claim 11, "
+        "lstm − rnn +10.7 [+8.8, +12.6], p (Holm) 0.004, shown. For claim 6, the expected effect does not appear "
+        "here.")
+    assert sc.sentence(rows[1:]).endswith("shown.")

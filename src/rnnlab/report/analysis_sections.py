@@ -8,6 +8,8 @@ from ..analysis.stats import all_comparisons, holm_within
 from . import analyses as a
 from . import conclusions as cc
 from . import context_use as cu
+from . import scorecard
+from .claim_tests import LevelContrast
 from .context import Table
 from .sections import Inputs, Section, figures_for, ner, not_run, tables_for, tagging
 
@@ -102,6 +104,10 @@ def bidirectional(inp: Inputs) -> Section:
                 tables=tables_for(inp, "classification"), figures=figures_for(inp, "bidirectional"))
     if not results:
         s.notes.append(not_run("bidirectional"))
+    # The by-level claims have no sentence of the section's own: state their verdicts here.
+    by_level = [row for row in inp.ctx.scorecard if row.claim.section == s.key
+                and isinstance(row.claim.test, LevelContrast) and row.measured.measurements]
+    s.conclusions += [scorecard.sentence(by_level)] if by_level else []
     for r in results:
         breakdown = r.tables.get("breakdown")
         if breakdown is None or breakdown.empty:
@@ -112,6 +118,7 @@ def bidirectional(inp: Inputs) -> Section:
         headline = r.summary.get("headline") or {}
         if headline.get("factor"):
             s.conclusions += cc.floor_by_level(r.corpus, breakdown, headline["factor"])
+        s.conclusions += cc.learning_speed(r.corpus, inp.curves, _pairs(r.summary))
         s.tables.append(Table(f"Accuracy differences by level on {r.corpus}", a.difference_table(levels),
                               "Accuracy (%) differences between the models of each pair, by level of each factor. "
                               + a.DIFF_NOTE, key=f"levels-{r.corpus}", collapsed=True))

@@ -13,7 +13,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config_json, args.config)
     html = write_report(Path(args.metrics), Path(args.figures), [Path(p) for p in args.corpora], config,
                         Path(args.benchmarks), Path(args.out), Path(args.analysis),
-                        Path(args.claims_metric) if args.claims_metric else None)
+                        Path(args.claims_metric) if args.claims_metric else None,
+                        Path(args.curves) if args.curves else None)
     print(html.resolve())
     return 0
 
@@ -25,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default=layout.METRICS_CSV, help="Tidy metrics table.")
     p.add_argument("--figures", default=layout.FIGURES, help="Folder written by `rnnlab figures`.")
     p.add_argument("--corpora", nargs="*", default=[], help="Processed corpus folders (for corpus statistics).")
+    p.add_argument("--curves", default=layout.CURVES_CSV, help="Learning curves (`rnnlab curves`); without "
+                   "the file the report leaves out how fast each classifier learned.")
     p.add_argument("--config", help="The YAML config of the run.")
     p.add_argument("--config-json", help="The config as JSON (what Snakemake passes).")
     p.add_argument("--benchmarks", default=layout.BENCHMARKS, help="Snakemake benchmark folder (wall times).")

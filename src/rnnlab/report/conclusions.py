@@ -12,9 +12,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from ..analysis.stats import Comparison, compare_models, headline_metrics, headline_split
+from ..analysis.stats import Comparison, compare, compare_models, headline_metrics, headline_split
 from ..models.registry import model_sort_key
-from .analyses import probe_comparisons
+from .analyses import diff_cell, probe_comparisons
 
 PRESENT, ABSENT, UNDECIDED, NOT_RUN = "present", "absent", "undecided", "not run"
 EXPECTED_NOT_SEEN = "the expected effect does not appear here"
@@ -222,6 +222,53 @@ def floor_by_level(corpus: str, breakdown: pd.DataFrame, factor: str, value: str
     ordered = sorted(lowest.index, key=model_sort_key)
     return [f"On {corpus}, the lowest seed's {value} at {factor} {levels[0]} (the nearest level): "
             + ", ".join(f"{m} {lowest[m]:.1f}" for m in ordered) + "."]
+
+
+# Valid accuracy (%) from which a classifier counts as having learned its task, for "first epoch at".
+LEARNED = 95.0
+
+
+def _per_epoch(curves: pd.DataFrame, corpus: str, metric: str) -> pd.DataFrame:
+    """Rows: (model, seed); columns: epochs; values: ``metric`` after that epoch."""
+    rows = curves[(curves["corpus"] == corpus) & (curves["metric"] == metric)]
+    return rows.pivot_table(index=["model", "seed"], columns="epoch", values="value", aggfunc="first")
+
+
+def learning_speed(corpus: str, curves: pd.DataFrame | None, pairs: Sequence[tuple[str, str]],
+                   metric: str = "valid_accuracy", learned: float = LEARNED) -> list[str]:
+    """How fast each classifier learned: the mean of ``metric`` over the epochs (the area under the learning
+    curve) compared between the models of each pair, paired by seed, and each seed's first epoch at
+    ≥ ``learned``. Final accuracies say where training ends; these say how it got there."""
+    if curves is None or curves.empty:
+        return []
+    table = _per_epoch(curves, corpus, metric)
+    if table.empty:
+        return []
+    # The epochs every run has, so that models trained for different numbers of epochs are compared fairly.
+    epochs = [e for e in table.columns if table[e].notna().all()]
+    if not epochs:
+        return []
+    area = table[epochs].mean(axis=1)
+    models = sorted(table.index.get_level_values("model").unique(), key=model_sort_key)
+    runs = {m: area.xs(m, level="model").to_dict() for m in models}
+    cells = [f"{a} − {b} {diff_cell(compare(runs[a], runs[b], names=(a, b)), 1)}"
+             for a, b in pairs if a in runs and b in runs]
+
+    def first(row: pd.Series) -> str:
+        reached = [int(e) for e in epochs if row[e] >= learned]
+        return str(reached[0]) if reached else "never"
+
+    def seeds(model: str) -> str:
+        values = [first(row) for _, row in table.loc[model].iterrows()]
+        return f"{values[0]} on every seed" if len(set(values)) == 1 else ", ".join(values)
+
+    span = f"epochs {epochs[0]}–{epochs[-1]}" if len(epochs) > 1 else f"epoch {epochs[0]}"
+    name = metric.replace("_", " ")
+    speed = (f"{name} averaged over {span} (A − B paired by seed, 95% CI, * excludes 0): " + "; ".join(cells)
+             + "; ") if cells else ""
+    return [f"On {corpus}, how fast each classifier learned (exploratory, not a claim): {speed}the first epoch "
+            f"at which {name} reached {learned:g}%, seed by seed: " + "; ".join(f"{m} {seeds(m)}" for m in models)
+            + "."]
 
 
 def levels_conclusion(corpus: str, comparisons: Sequence[Comparison]) -> list[str]:

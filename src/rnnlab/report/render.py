@@ -13,6 +13,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from ..evaluate import read_curves
 from ..io import make_dir, write_text
 from . import context as c
 from .analyses import load_analyses
@@ -23,9 +24,11 @@ from .sections import Inputs, Section, build_sections
 
 
 def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
-                  bench_dir: Path, analysis_dir: Path | None = None) -> tuple[c.ReportContext, RunFacts]:
+                  bench_dir: Path, analysis_dir: Path | None = None,
+                  curves_csv: Path | None = None) -> tuple[c.ReportContext, RunFacts]:
     """The report's context (sections included) and the facts the bibliography is chosen from."""
     metrics = pd.read_csv(metrics_csv)
+    curves = read_curves(curves_csv)
     status = metrics["status"] if "status" in metrics.columns else pd.Series("completed", index=metrics.index)
     diverged = metrics[status == "diverged"][["task", "corpus", "model", "seed"]].drop_duplicates()
     ok = metrics[status != "diverged"]
@@ -56,8 +59,9 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
         notes=notes,
     )
     analyses = load_analyses(analysis_dir) if analysis_dir is not None else {}
-    ctx.sections = build_sections(Inputs(ctx, ok, analyses))
+    # The scorecard first: sections state the verdicts of their claims.
     ctx.scorecard = measure_all(ok, analyses)
+    ctx.sections = build_sections(Inputs(ctx, ok, analyses, curves))
     return ctx, RunFacts(ok, analyses, config)
 
 
@@ -108,10 +112,10 @@ def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
 
 def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
                  bench_dir: Path, out_dir: Path, analysis_dir: Path | None = None,
-                 claims_metric: Path | None = None) -> Path:
+                 claims_metric: Path | None = None, curves_csv: Path | None = None) -> Path:
     """index.html, report.md, claims.csv, claims.tex, tables/*.tex, references.bib and brief.md in ``out_dir``
     (and the scorecard as a DVC metric file at ``claims_metric``); returns the HTML path."""
-    ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir)
+    ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir, curves_csv)
     make_dir(out_dir / "tables")
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]

@@ -19,6 +19,7 @@ import pandas as pd
 from ..analysis.stats import Comparison, holm
 from ..io import write_json, write_text
 from .claim_tests import Analyses, Measured, Measurement
+from .conclusions import EXPECTED_NOT_SEEN
 from .claims import CLAIMS, Claim
 from .context import Table
 from .latex import booktabs
@@ -155,6 +156,30 @@ def view(rows: Sequence[Row]) -> list[dict[str, Any]]:
                     "p": p_text(r.p), "verdict": r.verdict, "css": r.verdict.split(" (")[0].replace(" ", "-"),
                     "section": r.claim.section})
     return out
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def sentence(rows: Sequence[Row]) -> str:
+    """The results of some claims in one sentence, for the section that holds their evidence: each
+    measurement's difference, corrected p and verdict, then which expected effects did not appear."""
+    labels = list(dict.fromkeys(m.label for r in rows for m in r.measured.measurements))
+    parts = []
+    for r in rows:
+        for m in r.measured.measurements:
+            if m.comparison is None:
+                parts.append(f"claim {r.claim.number}, {m.note}, {r.verdict}")
+                continue
+            where = "" if len(labels) == 1 else f" on {m.label}"
+            parts.append(f"claim {r.claim.number}, {m.comparison.a} − {m.comparison.b}{where} "
+                         f"{effect_text(m, label=False)}, p (Holm) {p_text(r.p)}, {r.verdict}")
+    head = f"The scorecard on {labels[0]}: " if len(labels) == 1 else "The scorecard: "
+    missing = [str(r.claim.number) for r in rows if r.verdict not in (SHOWN, CHECK_PASSED)]
+    tail = (f" For claim{'s' if len(missing) > 1 else ''} {_and(missing)}, {EXPECTED_NOT_SEEN}."
+            if missing else "")
+    return head + "; ".join(parts) + "." + tail
 
 
 def metrics_record(rows: Sequence[Row]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Inputs:
     ctx: ReportContext
     metrics: pd.DataFrame  # completed runs only
     analyses: dict[str, list[a.AnalysisResult]]
+    curves: pd.DataFrame | None = None  # results/curves.csv: corpus, model, seed, epoch, metric, value
 
 
 # Metrics figures (section "results") go with the lecture section of their task; the rest with LM results.
