@@ -294,3 +294,23 @@ def test_seeds_in_one_job(raw):
     raw["seeds_in_one_job"] = "yes"
     with pytest.raises(ConfigError, match="seeds_in_one_job: 'yes' is not of type 'boolean'"):
         from_dict(raw)
+
+
+def test_every_default_comes_from_the_schema_and_a_corpus_vocab_overrides_only_its_own_keys():
+    from rnnlab.config import load_schema
+
+    raw = {"preset": "min", "seeds": [1], "vocab": {"min_freq": 3},
+           "corpora": {"a": {"task": "lm", "source": "generate", "generator": "synthetic-lm",
+                             "vocab": {"max_size": 50}},
+                       "b": {"task": "ner", "source": "generate", "generator": "synthetic-ner"}},
+           "experiments": {"lm": {"corpora": ["a"], "models": {"ngram-kn2": {}}}}}
+    before = copy.deepcopy(raw)
+    cfg = from_dict(raw)
+    top = load_schema()["properties"]
+    assert (cfg.device, cfg.threads, cfg.backend) == (top["device"]["default"], top["threads"]["default"], None)
+    assert (cfg.download.mirror, cfg.download.timeout, cfg.download.retries) == (None, 30, 3)
+    assert cfg.corpora["a"].seed == 0 and cfg.corpora["b"].iob is None
+    # The top-level min_freq stays; the corpus sets only max_size.
+    assert (cfg.corpora["a"].vocab.min_freq, cfg.corpora["a"].vocab.max_size) == (3, 50)
+    assert (cfg.corpora["b"].vocab.min_freq, cfg.corpora["b"].vocab.max_size) == (3, None)
+    assert raw == before and cfg.raw == before  # the caller's dict is left as given

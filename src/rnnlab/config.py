@@ -8,6 +8,8 @@ reported with the key that holds it.
 from __future__ import annotations
 
 import argparse
+import copy
+import functools
 import json
 import math
 import os
@@ -41,8 +43,8 @@ ASSUMED_LABELS = 100
 
 @dataclass(frozen=True)
 class VocabConfig:
-    min_freq: int = 1
-    max_size: int | None = None
+    min_freq: int
+    max_size: int | None
 
 
 @dataclass(frozen=True)
@@ -50,15 +52,15 @@ class CorpusConfig:
     name: str
     task: str
     source: str
+    seed: int
+    vocab: VocabConfig
     generator: str | None = None
     registry_name: str | None = None
-    seed: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     tokenizer: str | None = None
     labels: tuple[str, ...] | None = None
-    vocab: VocabConfig = VocabConfig()
-    iob: str = "strict"  # task ner: how prepare treats an IOB2 violation
+    iob: str | None = None  # task ner: how prepare treats an IOB2 violation; None: `rnnlab prepare`'s default
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,9 @@ class ExperimentConfig:
 
 @dataclass(frozen=True)
 class DownloadConfig:
-    mirror: str | None = None
-    timeout: float = 30.0
-    retries: int = 3
+    mirror: str | None
+    timeout: float
+    retries: int
 
 
 @dataclass(frozen=True)
@@ -149,12 +151,18 @@ class Config:
                         yield Job(task, corpus, model, seed)
 
 
-def load_schema() -> dict[str, Any]:
-    """The config schema, with one entry per analysis under ``analysis`` built from its record and settings."""
+@functools.cache
+def _schema() -> dict[str, Any]:
     text = resources.files(SCHEMA_RESOURCE[0]).joinpath(SCHEMA_RESOURCE[1]).read_text(encoding="utf-8")
     schema = yaml.safe_load(text)
     schema["properties"]["analysis"]["properties"] = {name: entry_schema(a) for name, a in ANALYSES.items()}
     return schema
+
+
+def load_schema() -> dict[str, Any]:
+    """The config schema, with one entry per analysis under ``analysis`` built from its record and settings
+    (read once per process; each caller gets its own copy)."""
+    return copy.deepcopy(_schema())
 
 
 def fill_defaults(raw: dict[str, Any]) -> None:
@@ -171,11 +179,6 @@ def fill_defaults(raw: dict[str, Any]) -> None:
         yield from check_properties(validator, props, instance, schema)
 
     jsonschema.validators.extend(base, {"properties": properties})(load_schema()).validate(raw)
-
-
-def _schema_default_if_missing(raw: dict[str, Any], key: str) -> Any:
-    """``raw[key]``, else the schema's default for that top-level key (written once, in the schema)."""
-    return raw[key] if key in raw else load_schema()["properties"][key]["default"]
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -407,43 +410,48 @@ def _analyses(raw: dict[str, Any], experiments: dict[str, ExperimentConfig]) -> 
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
+    """The typed config of ``raw`` (validated); every default comes from the schema, where it is written once."""
     validate_dict(raw, source)
-    vocab = VocabConfig(**(raw.get("vocab") or {}))
+    filled = copy.deepcopy(raw)
+    fill_defaults(filled)
+    vocab = VocabConfig(**filled["vocab"])
     corpora = {}
-    for name, c in raw["corpora"].items():
+    for name, c in filled["corpora"].items():
         corpora[name] = CorpusConfig(
             name=name,
             task=c["task"],
             source=c["source"],
+            seed=c["seed"],
+            # A corpus' own vocab keys override the top-level ones; the raw entry, since filling in the
+            # schema's defaults would make every corpus override the top-level values it leaves out.
+            vocab=VocabConfig(**{**vars(vocab), **(raw["corpora"][name].get("vocab") or {})}),
             generator=c.get("generator"),
             registry_name=c.get("name"),
-            seed=c.get("seed", 0),
             params=dict(c.get("params") or {}),
             files=dict(c.get("files") or {}),
             tokenizer=c.get("tokenizer"),
             labels=tuple(c["labels"]) if c.get("labels") else None,
-            vocab=VocabConfig(**{**vars(vocab), **(c.get("vocab") or {})}),
-            iob=c.get("iob", "strict"),
+            iob=c.get("iob"),
         )
     experiments = {
         task: ExperimentConfig(task, tuple(e["corpora"]), {m: dict(p or {}) for m, p in e["models"].items()})
-        for task, e in raw["experiments"].items()
+        for task, e in filled["experiments"].items()
     }
     return Config(
-        preset=raw["preset"],
-        seeds=tuple(raw["seeds"]),
-        device=raw.get("device", "cpu"),
-        backend=raw.get("backend"),
-        threads=raw.get("threads", 1),
-        seeds_in_one_job=_schema_default_if_missing(raw, "seeds_in_one_job"),
-        download=DownloadConfig(**(raw.get("download") or {})),
+        preset=filled["preset"],
+        seeds=tuple(filled["seeds"]),
+        device=filled["device"],
+        backend=filled["backend"],
+        threads=filled["threads"],
+        seeds_in_one_job=filled["seeds_in_one_job"],
+        download=DownloadConfig(**filled["download"]),
         vocab=vocab,
         corpora=corpora,
         experiments=experiments,
-        training=dict(raw.get("training") or {}),
-        report=dict(raw.get("report") or {}),
+        training=dict(filled.get("training") or {}),
+        report=dict(filled.get("report") or {}),
         raw=raw,
-        ngram_memory=(raw.get("ngram") or {}).get("memory"),
+        ngram_memory=(filled.get("ngram") or {}).get("memory"),
         analyses=_analyses(raw, experiments),
     )
 

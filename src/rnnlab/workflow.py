@@ -79,7 +79,7 @@ class Plan:
                 "--min-freq", str(c.vocab.min_freq)]
         if c.vocab.max_size is not None:
             args += ["--max-size", str(c.vocab.max_size)]
-        if c.task == "ner":
+        if c.task == "ner" and c.iob:
             args += ["--iob", c.iob]
         if c.labels:
             # JSON, not a comma-joined list: a label may itself contain a comma.
