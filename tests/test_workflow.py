@@ -146,3 +146,12 @@ def test_empty_checkpoint_folders_are_removed_and_checkpoints_kept(tmp_path: Pat
     assert (root / "lm/lstm/seed2/checkpoint.safetensors").exists()
     Plan.remove_empty_checkpoint_folders(tmp_path / "missing")
 
+
+
+def test_language_model_jobs_are_scheduled_first(repo_root: Path):
+    plan = _plan(repo_root)
+    assert plan.priority("synthetic-lm") == 1
+    assert {plan.priority(c) for c in ("synthetic-sentiment", "synthetic-tagging", "synthetic-ner")} == {0}
+    # Every rule of a corpus's chain (corpus, training, analysis) takes the priority from the plan.
+    rules = "".join((repo_root / "workflow/rules" / f).read_text() for f in ("data.smk", "models.smk", "analysis.smk"))
+    assert rules.count("priority: lambda w: PLAN.priority(w.corpus)") == 6
