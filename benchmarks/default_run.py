@@ -16,10 +16,8 @@ that record instead.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,6 +25,7 @@ import threading
 import time
 from pathlib import Path
 
+from host import machine
 from rnnlab.io import write_json
 from rnnlab.job_times import per_step, read_job_times
 
@@ -80,12 +79,6 @@ def job_times(clone: Path) -> dict:
     steps = per_step(read_job_times(clone / "results" / "benchmarks"))
     return {row["step"]: {"jobs": int(row["jobs"]), "total_seconds": float(row["total s"]),
                           "slowest_job_seconds": float(row["slowest job s"])} for _, row in steps.iterrows()}
-
-
-def machine() -> dict:
-    return {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-            "platform": platform.platform(), "python": platform.python_version(),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def main(argv: list[str] | None = None) -> int:

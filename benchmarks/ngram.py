@@ -19,10 +19,8 @@ recorded in ``benchmarks/results/ngram-scaling.json`` with a log-log figure.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -31,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+import host
 from rnnlab.io import write_json
 from rnnlab.ngram.budget import DEFAULT_MEMORY
 
@@ -126,15 +125,8 @@ def write_corpus(path: Path, tokens: int, vocab: int, rng: np.random.Generator) 
 
 
 def machine() -> dict:
-    return {
-        "cpu_count": os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "load_average_1min": round(os.getloadavg()[0], 2),  # measured after the run, itself included
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
+    # The load average is read after the run, which itself counts in it.
+    return {**host.machine(numpy=np.__version__), "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def run_process(argv: list[str], stdin: Path | None = None, stdout: Path | None = None,

@@ -12,10 +12,8 @@ Writes benchmarks/results/train_lm.json.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from host import machine
 from rnnlab.data.batching import batchify, encode_lm_split, get_bptt_batch
 from rnnlab.data.vocab import Vocab
 from rnnlab.models import neural
@@ -103,12 +102,6 @@ def run_ours(corpus: Path, out: Path, batches: int, threads: int, seed: int, bac
     return json.loads((out / "history.json").read_text())[0]["tokens_per_s"]
 
 
-def machine() -> dict:
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": platform.processor(),
-            "python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few batches and repeats (a smoke run)")
@@ -146,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = medians["ours_torch"] / medians["plain"]
     result = {
         "benchmark": "LSTM LM training throughput, CPU",
-        "machine": {**machine(), "threads": args.threads, "load_average_at_end": os.getloadavg()},
+        "machine": {**machine(torch=torch.__version__, numpy=np.__version__), "threads": args.threads,
+                    "load_average_at_end": os.getloadavg()},
         "settings": {**{k: v for k, v in DEFAULTS.items() if k not in ("epochs", "checkpoint_minutes")},
                      "vocab": args.vocab, "batches": batches, "loop_batches": loop_batches, "repeats": repeats,
                      "quick": args.quick},

@@ -168,13 +168,14 @@ def sentence(rows: Sequence[Row]) -> str:
     labels = list(dict.fromkeys(m.label for r in rows for m in r.measured.measurements))
     parts = []
     for r in rows:
-        for m in r.measured.measurements:
+        # Each measurement with its own corrected p and verdict; the claim's are those of its weakest.
+        for m, p in zip(r.measured.measurements, r.p_corrected):
             if m.comparison is None:
                 parts.append(f"claim {r.claim.number}, {m.note}, {r.verdict}")
                 continue
             where = "" if len(labels) == 1 else f" on {m.label}"
             parts.append(f"claim {r.claim.number}, {m.comparison.a} − {m.comparison.b}{where} "
-                         f"{effect_text(m, label=False)}, p (Holm) {p_text(r.p)}, {r.verdict}")
+                         f"{effect_text(m, label=False)}, p (Holm) {p_text(p)}, {verdict(m.comparison, m.expected, p)}")
     head = f"The scorecard on {labels[0]}: " if len(labels) == 1 else "The scorecard: "
     missing = [str(r.claim.number) for r in rows if r.verdict not in (SHOWN, CHECK_PASSED)]
     tail = (f" For claim{'s' if len(missing) > 1 else ''} {_and(missing)}, {EXPECTED_NOT_SEEN}."
