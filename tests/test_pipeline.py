@@ -119,7 +119,7 @@ def test_tiny_dag_end_to_end(tmp_path: Path, copy_workflow, run_snakemake):
     assert runs[("lm", "ngram-kn3")] == [0]
     assert set(metrics["status"]) == {"completed"}
     assert not (work / "results/checkpoints").exists()  # no empty checkpoint folders left behind
-    assert metrics[metrics["model"] == "lstm"]["backend"].unique().tolist() == ["torch"]
+    assert metrics[metrics["model"] == "lstm"]["backend"].unique().tolist() == ["cpu"]
     assert set(metrics["split"]) == {"valid", "test"}
     ppl = metrics[metrics["metric"] == "perplexity"]["value"]
     assert (ppl > 1).all() and (ppl < 1000).all()

@@ -120,7 +120,7 @@ class Config:
     preset: str
     seeds: tuple[int, ...]
     device: str
-    backend: str | None  # the recurrent backend of every job; None: auto on CUDA, torch elsewhere
+    backend: str | None  # the recurrent backend of every job; None: auto on CUDA, the device's default elsewhere
     threads: int
     seeds_in_one_job: bool  # one training job per model with every seed, instead of one per seed
     download: DownloadConfig

@@ -229,9 +229,9 @@ def test_sst2_slice_trains_and_evaluates(tmp_path):
     assert all(0 <= r["value"] <= 100 for r in rows)
 
 
-def test_on_the_cpu_auto_is_torch_and_triton_never_runs(tmp_path, monkeypatch):
-    assert neural.resolve_runtime("cpu", AUTO) == (torch.device("cpu"), "torch")
-    assert neural.resolve_runtime("cpu", None) == (torch.device("cpu"), "torch")
+def test_on_the_cpu_auto_is_the_cpu_backend_and_triton_never_runs(tmp_path, monkeypatch):
+    assert neural.resolve_runtime("cpu", AUTO) == (torch.device("cpu"), "cpu")
+    assert neural.resolve_runtime("cpu", None) == (torch.device("cpu"), "cpu")
 
     def no_check(*args, **kwargs):
         raise AssertionError("auto ran the backend check on the CPU")
@@ -240,7 +240,7 @@ def test_on_the_cpu_auto_is_torch_and_triton_never_runs(tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "c", "lm")
     neural.train_model("lstm", TrainRequest("toy", corpus, tmp_path / "out", "lm", 0, TINY, backend=AUTO))
     status = json.loads((tmp_path / "out/status.json").read_text())
-    assert status["backend"] == "torch" and "triton_step_ms" not in status
+    assert status["backend"] == "cpu" and "triton_step_ms" not in status
 
 
 def test_the_choice_is_recorded_beside_the_timings_not_in_the_metrics(tmp_path, monkeypatch):

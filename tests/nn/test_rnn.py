@@ -7,7 +7,7 @@ import torch
 
 import rnnlab.nn as rnn_nn
 
-BACKENDS = ("loop", "torch")
+BACKENDS = ("loop", "torch", "cpu")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -1,7 +1,7 @@
 """The triton backend on a CUDA GPU against torch.nn (cuDNN) and the loop backend.
 
 Relative error: max |actual − expected| / max |expected| for each output, final state and gradient
-(input, initial states, every parameter). Every kernel buffer starts as NaN (RNNLAB_TRITON_POISON).
+(input, initial states, every parameter). Every kernel buffer starts as NaN (RNNLAB_POISON_BUFFERS).
 - float32, TF32 off everywhere: ≤ 1e-5 against torch.nn and loop; ≤ 5e-5 for T = 1024 and H = 1024.
 - bfloat16 (state and accumulation in float32): against torch.nn in float32 on the same rounded
   weights and inputs, ≤ 3e-2 for outputs and states and ≤ 6e-2 for gradients, or at most twice the
@@ -85,7 +85,7 @@ BF16_SETUPS = [
 
 @pytest.fixture(autouse=True)
 def exact_float32_and_poisoned_buffers(monkeypatch):
-    monkeypatch.setenv("RNNLAB_TRITON_POISON", "1")
+    monkeypatch.setenv("RNNLAB_POISON_BUFFERS", "1")
     saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False

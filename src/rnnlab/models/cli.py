@@ -82,9 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--params-json", help="Hyperparameters as a JSON object; unknown keys are refused.")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (neural models only).")
     p.add_argument("--backend", default=None,
-                   help="Recurrent backend: auto or one of the registered ones (loop, torch, triton where "
-                        "installed); default: auto on CUDA (triton checked against torch and timed before the "
-                        "first step), torch otherwise.")
+                   help="Recurrent backend: auto or one of the registered ones (loop, torch, cpu, triton "
+                        "where installed); default: auto on CUDA (triton checked against torch and timed "
+                        "before the first step), cpu on the CPU.")
     p.add_argument("--checkpoint-dir", nargs="+",
                    help="Folder for resumable checkpoints (neural models); one per seed.")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for this job (default 1).")

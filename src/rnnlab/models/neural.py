@@ -269,20 +269,21 @@ def resolve_device(name: str) -> torch.device:
 def resolve_runtime(device: str, backend: str | None) -> tuple[torch.device, str]:
     """The device and recurrent backend a job runs on, checked once, here.
 
-    ``backend`` None takes ``auto`` on CUDA and the device's default elsewhere (torch). ``auto`` stays
-    ``auto`` on CUDA, where :func:`train_model` checks and times triton against torch before the first
-    step (``backend_choice.py``); on any other device it is torch, and triton never runs."""
+    ``backend`` None takes ``auto`` on CUDA and the device's default elsewhere (``cpu`` on the CPU).
+    ``auto`` stays ``auto`` on CUDA, where :func:`train_model` checks and times triton against torch
+    before the first step (``backend_choice.py``); on any other device it is the device's default, and
+    triton never runs."""
     resolved = resolve_device(device)
     name = backend or (AUTO if resolved.type == "cuda" else default_backend(resolved))
     if name == AUTO:
-        return resolved, AUTO if resolved.type == "cuda" else REFERENCE
+        return resolved, AUTO if resolved.type == "cuda" else default_backend(resolved)
     if name not in available_backends():
         raise ConfigError(f"unknown backend {name!r}; registered backends: {', '.join(available_backends())}, "
                           f"or {AUTO} (on CUDA: triton where it matches torch and is fast enough)")
     if name == "triton" and resolved.type != "cuda" and not interpreter_requested():
         raise ConfigError(f"the run asks for backend 'triton' but runs on {resolved.type}: the Triton kernels need "
                           "a CUDA GPU (set device: cuda on a GPU machine) or TRITON_INTERPRET=1 for the slow CPU "
-                          "interpreter; use backend: torch or loop on the CPU (or auto)")
+                          "interpreter; use backend: cpu, torch or loop on the CPU (or auto)")
     return resolved, name
 
 

@@ -11,10 +11,10 @@ import rnnlab.nn as rnn_nn
 from rnnlab.nn.backends import REGISTRY, LoopBackend
 
 
-def test_builtins_are_registered_and_torch_is_the_cpu_default():
-    assert rnn_nn.available_backends()[:3] == ("loop", "torch", "triton")
-    assert rnn_nn.default_backend() == "torch"
-    assert rnn_nn.default_backend("cpu") == "torch"
+def test_builtins_are_registered_and_cpu_is_the_cpu_default():
+    assert rnn_nn.available_backends()[:4] == ("loop", "torch", "triton", "cpu")
+    assert rnn_nn.default_backend() == "cpu"
+    assert rnn_nn.default_backend("cpu") == "cpu"
     # On CUDA the Triton kernels are the default wherever Triton is installed.
     expected = "triton" if importlib.util.find_spec("triton") else "torch"
     assert rnn_nn.default_backend(torch.device("cuda", 0)) == expected

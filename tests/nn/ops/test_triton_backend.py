@@ -61,9 +61,9 @@ def test_without_triton_the_backend_is_listed_not_default_and_explains_the_insta
 
 
 @needs_triton
-def test_with_triton_it_is_the_cuda_default_and_cpu_keeps_torch():
+def test_with_triton_it_is_the_cuda_default_and_cpu_keeps_its_own():
     assert rnn_nn.default_backend("cuda") == "triton"
-    assert rnn_nn.default_backend("cpu") == "torch"
+    assert rnn_nn.default_backend("cpu") == "cpu"
     assert rnn_nn.available_backends()[:3] == ("loop", "torch", "triton")
 
 

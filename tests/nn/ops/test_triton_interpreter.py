@@ -2,7 +2,7 @@
 
 TRITON_INTERPRET=1 has to be set before triton is imported, and this process may already have
 imported it (or must keep running other tests without it), hence the subprocess. The inner run also
-sets RNNLAB_TRITON_POISON=1 so every kernel output buffer starts as NaN.
+sets RNNLAB_POISON_BUFFERS=1 so every kernel output buffer starts as NaN.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_inner_summary_reads_pytest_counts():
     importlib.util.find_spec("triton") is None, reason="triton is not installed (pip install triton)"
 )
 def test_kernels_on_the_cpu_interpreter_match_torch_and_loop():
-    env = {**os.environ, "TRITON_INTERPRET": "1", "RNNLAB_TRITON_POISON": "1"}
+    env = {**os.environ, "TRITON_INTERPRET": "1", "RNNLAB_POISON_BUFFERS": "1"}
     command = [sys.executable, "-m", "pytest", str(CASES_FILE), "-q", "-p", "no:cacheprovider", "-rfEs"]
     try:
         run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)

@@ -1,7 +1,7 @@
 """The Triton kernels on the CPU interpreter against torch.nn and the loop backend, in float32.
 
 Not collected by default: TRITON_INTERPRET=1 must be set before triton is imported, so
-test_triton_interpreter.py runs this file in a subprocess (with RNNLAB_TRITON_POISON=1, so every
+test_triton_interpreter.py runs this file in a subprocess (with RNNLAB_POISON_BUFFERS=1, so every
 buffer the kernels write starts as NaN and an unwritten element fails the comparisons).
 
 The interpreter runs the grid an H100 would run, in kernel-boundary mode: P = ceil(H / 16) ×
@@ -40,7 +40,7 @@ import rnnlab.nn as rnn_nn  # noqa: E402
 from rnnlab.models.backend_choice import relative_error  # noqa: E402
 from rnnlab.nn.backends.triton import TritonBackendError  # noqa: E402
 from rnnlab.nn.ops.barrier import TIMEOUT_ENV  # noqa: E402
-from rnnlab.nn.ops.common import POISON_ENV, new_buffer  # noqa: E402
+from rnnlab.nn.ops.fused import POISON_ENV, new_buffer  # noqa: E402
 from rnnlab.nn.ops.lstm.launch import lstm_backward, lstm_forward  # noqa: E402
 from rnnlab.nn.ops.plan import INTERPRET_GRID_ENV, Plan, choose_plan  # noqa: E402
 from rnnlab.nn.ops.rnn.launch import rnn_backward, rnn_forward  # noqa: E402
@@ -196,7 +196,7 @@ def test_cases_cover_every_pair_of_factor_values() -> None:
 
 
 def test_poison_fills_new_buffers_with_nan() -> None:
-    assert os.environ.get(POISON_ENV) == "1", "the interpreter run sets RNNLAB_TRITON_POISON=1"
+    assert os.environ.get(POISON_ENV) == "1", "the interpreter run sets RNNLAB_POISON_BUFFERS=1"
     assert torch.isnan(new_buffer((2, 3), torch.device("cpu"))).all()
 
 

@@ -1,4 +1,5 @@
-"""The backend registry of :mod:`rnnlab.nn`, holding the built-in ``loop`` and ``torch`` backends."""
+"""The backend registry of :mod:`rnnlab.nn`, holding the built-in ``loop``, ``torch``, ``triton`` and ``cpu``
+backends."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Iterable
 import torch
 
 from ..dispatch import Backend, BackendRegistry
+from .cpu import CPUBackend
 from .loop import LoopBackend
 from .torch_vf import TorchBackend
 from .triton import TritonBackend, triton_available
@@ -18,6 +20,7 @@ def builtin_registry() -> BackendRegistry:
     registry.register("torch", TorchBackend(), default_for=("*",))
     # Always selectable (it explains what is missing); the CUDA default only where triton imports.
     registry.register("triton", TritonBackend(), default_for=("cuda",) if triton_available() else ())
+    registry.register("cpu", CPUBackend(), default_for=("cpu",))
     return registry
 
 
@@ -41,6 +44,6 @@ def available_backends() -> tuple[str, ...]:
 
 
 def default_backend(device: torch.device | str | None = None) -> str:
-    """The backend used on ``device`` when a module names none: ``"triton"`` on CUDA where Triton is
-    installed, ``"torch"`` otherwise."""
+    """The backend used on ``device`` when a module names none: ``"cpu"`` on the CPU, ``"triton"`` on
+    CUDA where Triton is installed, ``"torch"`` otherwise."""
     return REGISTRY.default(device)

@@ -1,23 +1,19 @@
-"""What the RNN and LSTM Triton kernels and launchers share: offsets, precision, buffers, tanh.
+"""What the RNN and LSTM Triton kernels and launchers share: offsets, precision, tanh.
 
 The op folders (``rnn/``, ``lstm/``) each hold their readable loop, cell update, launchers and
 ``autograd.Function``; the tile kernels both cells run are ``recurrence.py``, their grid barrier
-``barrier.py``, their configurations ``plan.py``; small helpers used by all of them live here.
+``barrier.py``, their configurations ``plan.py``; small helpers used by all of them live here, and
+what the CPU loop shares with them (buffers, state rows, the matmuls around the recurrence) in
+``fused.py``.
 """
 
 from __future__ import annotations
-
-import os
 
 import torch
 import triton
 import triton.language as tl
 from torch import Tensor
 from triton.runtime.interpreter import InterpretedFunction
-
-# With this environment variable set to 1, every buffer a kernel writes starts as NaN, so an
-# element a kernel fails to write shows up in the results.
-POISON_ENV = "RNNLAB_TRITON_POISON"
 
 
 def next_power_of_2(value: int) -> int:
@@ -52,18 +48,6 @@ def dot_precision(dtype: torch.dtype) -> str:
     if dtype == torch.float32 and (is_interpreted() or not torch.backends.cuda.matmul.allow_tf32):
         return "ieee"
     return "tf32"
-
-
-def new_buffer(shape: tuple[int, ...], device: torch.device) -> Tensor:
-    """A float32 buffer the kernels write; NaN-filled when RNNLAB_TRITON_POISON=1."""
-    if os.environ.get(POISON_ENV) == "1":
-        return torch.full(shape, float("nan"), dtype=torch.float32, device=device)
-    return torch.empty(shape, dtype=torch.float32, device=device)
-
-
-def state_rows(num_steps: int, reverse: bool) -> tuple[int, int]:
-    """(row of the initial state, first row of h_1..h_T in time order) in a (T + 1, B, H) buffer."""
-    return (num_steps, 0) if reverse else (0, 1)
 
 
 @triton.jit

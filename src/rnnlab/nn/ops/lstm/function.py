@@ -7,9 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..fused import input_projection, recurrent_grads, state_rows
 from ..layer import LayerWeights
-from ..rnn.function import input_projection, recurrent_grads
-from ..rnn.launch import state_rows
 from .launch import LSTMStates, lstm_backward, lstm_forward
 
 

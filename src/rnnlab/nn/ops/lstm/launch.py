@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..common import check_offsets, dot_precision, new_buffer, state_rows
+from ..common import check_offsets, dot_precision
+from ..fused import new_buffer, state_rows
 from ..launch import run_steps
 from ..plan import Plan, choose_plan
 from ..recurrence import backward_kernel, forward_kernel

@@ -1,19 +1,10 @@
-"""The tanh (Elman) recurrent layer: the per-step reference and the fused Triton kernels."""
+"""The tanh (Elman) recurrent layer: the per-step reference, the CPU loop and the fused Triton kernels."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from .function import rnn_tanh_cpu, rnn_tanh_triton
 from .naive import rnn_tanh_layer
 
-__all__ = ["rnn_tanh_layer", "rnn_tanh_triton"]
-
-
-def __getattr__(name: str) -> Any:
-    # Triton is imported on first use only: rnnlab.nn works without it, and TRITON_INTERPRET
-    # may still be set after rnnlab.nn is imported.
-    if name == "rnn_tanh_triton":
-        from .function import rnn_tanh_triton
-
-        return rnn_tanh_triton
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# rnn_tanh_triton imports triton on its first call only: rnnlab.nn works without it, and
+# TRITON_INTERPRET may still be set after rnnlab.nn is imported.
+__all__ = ["rnn_tanh_cpu", "rnn_tanh_layer", "rnn_tanh_triton"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from ..common import check_offsets, dot_precision, new_buffer, state_rows
+from ..common import check_offsets, dot_precision
+from ..fused import Recurrence, new_buffer, state_rows
 from ..launch import run_steps
 from ..plan import Plan, choose_plan
 from ..recurrence import backward_kernel, forward_kernel
@@ -51,3 +52,6 @@ def rnn_backward(
 
     run_steps(backward_kernel, plan, batch, hidden, num_steps, dout.device, "RNN backward", launch)
     return grad_pre
+
+
+TRITON = Recurrence(forward=rnn_forward, backward=rnn_backward)
