@@ -41,7 +41,7 @@ def test_tiny_tagging_dag(tmp_path: Path, copy_workflow, run_snakemake):
     names = set(metrics["metric"])
     assert {"accuracy", "accuracy_oov", "accuracy_right_context", "macro_f1", "tag_f1.NOUN"} <= names
     assert metrics["value"].between(0, 100).all()
-    assert (metrics[metrics["model"] == "lstm"]["backend"] == "torch").all()
+    assert (metrics[metrics["model"] == "lstm"]["backend"] == "cpu").all()
     for ext in ("png", "pdf", "svg", "txt"):
         assert (work / f"results/figures/tagging.{ext}").exists()
     html = (work / "results/report/index.html").read_text()
