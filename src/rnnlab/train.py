@@ -258,22 +258,36 @@ def _grad_norms(params: list[nn.Parameter], groups: GradGroups,
 
 
 def fit(objective: Objective, cfg: TrainConfig, out_dir: Path, *, fingerprint: str, model_meta: dict[str, Any],
-        status_extra: dict[str, Any], checkpoint_dir: Path | None = None, threads: int | None = None) -> dict[str, Any]:
+        status_extra: dict[str, Any], checkpoint_dir: Path | None = None, threads: int | None = None,
+        keep_checkpoint: bool = False) -> dict[str, Any]:
     """Train until ``cfg.epochs`` or early stopping; artefacts go to ``out_dir``.
 
     A checkpoint in ``checkpoint_dir`` (default ``out_dir``) whose ``fingerprint`` matches is
-    resumed. Returns the status written to ``status.json`` (``completed`` or ``diverged``).
+    resumed; one saved at the end of a completed run gives its artefacts again without training.
+    A completed run removes its checkpoint unless ``keep_checkpoint`` (then the caller does, with
+    :func:`discard_checkpoint`). Returns the status written to ``status.json`` (``completed`` or
+    ``diverged``).
     """
     path = Path(checkpoint_dir if checkpoint_dir is not None else out_dir) / CHECKPOINT
     # The lock comes first: a second trainer of the same run is refused before it touches anything.
     with train_lock.hold(path.parent), deterministic_torch(threads):  # hold() removes the folder once it is empty
-        return _Run(objective, cfg, Path(out_dir), path, fingerprint, model_meta, status_extra).run()
+        return _Run(objective, cfg, Path(out_dir), path, fingerprint, model_meta, status_extra, keep_checkpoint).run()
+
+
+def discard_checkpoint(checkpoint_dir: Path) -> None:
+    """Remove a kept checkpoint, and its folder if that leaves it empty."""
+    folder = Path(checkpoint_dir)
+    (folder / CHECKPOINT).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 class _Run:
     def __init__(self, objective: Objective, cfg: TrainConfig, out_dir: Path, checkpoint_path: Path,
-                 fingerprint: str, model_meta: dict[str, Any], status_extra: dict[str, Any]) -> None:
+                 fingerprint: str, model_meta: dict[str, Any], status_extra: dict[str, Any],
+                 keep_checkpoint: bool = False) -> None:
         self.objective, self.cfg, self.out_dir, self.checkpoint_path = objective, cfg, out_dir, checkpoint_path
+        self.keep_checkpoint = keep_checkpoint
         self.fingerprint, self.model_meta, self.status_extra = fingerprint, model_meta, status_extra
         self.model = objective.model
         self.params = [p for p in self.model.parameters() if p.requires_grad]
@@ -335,8 +349,12 @@ class _Run:
         self.fallback = _clone_weights(self.model)
         self.carried = saved["carried"]
         checkpoint.set_rng_state(saved["rng"])
-        print(f"resuming from {path} at epoch {self.progress.epoch + 1}, batch {self.progress.batch}",
-              file=sys.stderr)
+        if self.progress.epoch >= self.cfg.epochs or self.progress.stopped_early:
+            print(f"{path}: this run finished training earlier; writing its results from the checkpoint",
+                  file=sys.stderr)
+        else:
+            print(f"resuming from {path} at epoch {self.progress.epoch + 1}, batch {self.progress.batch}",
+                  file=sys.stderr)
 
     def _tick(self, stepping: bool) -> None:
         now = time.perf_counter()
@@ -456,6 +474,6 @@ class _Run:
             **self.status_extra,
         }
         checkpoint.write_artefacts(self.out_dir, weights, self.model_meta, progress.history, self.log.arrays(), status)
-        if outcome == "completed":
+        if outcome == "completed" and not self.keep_checkpoint:
             self.checkpoint_path.unlink(missing_ok=True)
         return status

@@ -1,4 +1,5 @@
-"""`rnnlab train` for the count-based models: an output folder that cannot be made is one clear error."""
+"""`rnnlab train`: an output folder that cannot be made is one clear error; seeds pair with their paths; a
+job of several seeds that fails part-way does not train its finished seeds again when rerun."""
 
 from __future__ import annotations
 
@@ -81,3 +82,38 @@ def test_seeds_and_their_paths_must_pair_up(tmp_path, capsys, extra, message):
                  "--seed", "1", "2", "3", *extra])
     assert code == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "a").exists() and not Path("a").exists()
+
+
+def test_a_rerun_after_a_later_seed_failed_restores_the_finished_seeds(tmp_path, capsys):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    words = [f"w{i}" for i in range(8)]
+    (corpus_dir / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "<eos>"] + words}))
+    for split in ("train", "valid", "test"):
+        (corpus_dir / f"{split}.txt").write_text("\n".join(" ".join(words[i:] + words[:i]) for i in range(8)) + "\n")
+    params = json.dumps({"epochs": 2, "emb": 4, "hidden": 4, "batch_size": 2, "bptt": 4})
+    common = ["train", "--model", "lstm", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir),
+              "--params-json", params, "--seed", "1", "2"]
+    checkpoints = [str(tmp_path / "ckpt" / name) for name in ("s1", "s2")]
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")  # seed 2's output folder cannot be made: the job fails after seed 1
+    failing = [str(tmp_path / "models/s1"), str(blocker / "s2")]
+    assert main([*common, "--out", *failing, "--checkpoint-dir", *checkpoints]) == 2
+    assert (Path(checkpoints[0]) / "checkpoint.safetensors").exists()
+    capsys.readouterr()
+
+    outs = [str(tmp_path / "models/s1"), str(tmp_path / "models/s2")]
+    (tmp_path / "models/s1/model.safetensors").unlink()  # as Snakemake removes a failed job's outputs
+    assert main([*common, "--out", *outs, "--checkpoint-dir", *checkpoints]) == 0
+    err = capsys.readouterr().err
+    assert "this run finished training earlier" in err and err.count("epoch 1/2") == 1  # only seed 2 trained
+    assert not (tmp_path / "ckpt/s1").exists() and not (tmp_path / "ckpt/s2").exists()
+
+    fresh = [str(tmp_path / "fresh/s1"), str(tmp_path / "fresh/s2")]
+    assert main([*common, "--out", *fresh]) == 0
+    for restored, trained in zip(outs, fresh):
+        assert (Path(restored) / "model.safetensors").read_bytes() == (Path(trained) / "model.safetensors").read_bytes()
+        losses = [[{k: v for k, v in row.items() if k not in ("seconds", "tokens_per_s")}
+                   for row in json.loads((Path(folder) / "history.json").read_text())] for folder in (restored, trained)]
+        assert losses[0] == losses[1]
+    assert not (tmp_path / "fresh/s1/checkpoint.safetensors").exists()

@@ -45,12 +45,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         from ..evaluate import evaluate_to_csv
     # Several seeds run one after another in this process: each run seeds every generator itself, so
     # it trains exactly as it would in a process of its own, without paying Python's and torch's
-    # start-up again.
-    for seed, out, checkpoints, metrics_out in _runs(args):
+    # start-up again. Each finished seed keeps its checkpoint until every seed is done: if a later
+    # one fails, the rerun (Snakemake deletes all the job's outputs) restores it instead of retraining.
+    runs = _runs(args)
+    keep = len(runs) > 1
+    for seed, out, checkpoints, metrics_out in runs:
         entry.train(TrainRequest(
             corpus=args.corpus, corpus_dir=Path(args.corpus_dir), out_dir=Path(out), task=args.task,
             seed=seed, params=params, device=args.device, backend=args.backend,
-            checkpoint_dir=Path(checkpoints) if checkpoints else None, threads=args.threads,
+            checkpoint_dir=Path(checkpoints) if checkpoints else None, keep_checkpoint=keep, threads=args.threads,
             memory=args.memory,
         ))
         print(f"trained {args.model} on {args.corpus} (seed {seed}) -> {out}", flush=True)
@@ -59,6 +62,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
                               task=args.task, seed=seed, device=args.device, backend=args.backend)
             evaluate_to_csv(req, args.model, Path(metrics_out))
             print(f"scored {args.model} on the valid and test splits -> {metrics_out}", flush=True)
+    if keep:
+        from ..train import discard_checkpoint  # loads torch: only for the seeded (neural) runs
+
+        for _, out, checkpoints, _ in runs:
+            discard_checkpoint(Path(checkpoints or out))
     return 0
 
 

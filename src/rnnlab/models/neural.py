@@ -335,7 +335,7 @@ def train_model(name: str, req: TrainRequest) -> None:
         backend, choice = chosen.backend, chosen.record()
     meta["backend"] = backend
     fit(objective, train_cfg, Path(req.out_dir), fingerprint=fingerprint, model_meta=meta,
-        checkpoint_dir=req.checkpoint_dir, threads=req.threads,
+        checkpoint_dir=req.checkpoint_dir, threads=req.threads, keep_checkpoint=req.keep_checkpoint,
         status_extra={"model": name, "backend": backend, **choice, "device": str(device), "seed": req.seed})
 
 

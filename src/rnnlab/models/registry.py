@@ -43,6 +43,10 @@ class TrainRequest:
     # Where resumable checkpoints live. Kept apart from out_dir on purpose: Snakemake deletes the
     # declared outputs of a job that died, but a rerun must still find the checkpoints to resume.
     checkpoint_dir: Path | None = None
+    # Keep the checkpoint of a run that completed; the caller removes it (train.discard_checkpoint). A
+    # job training several seeds keeps each until all are done, so a rerun after a later seed failed
+    # restores the finished seeds from their checkpoints instead of training them again.
+    keep_checkpoint: bool = False
     threads: int = 1
     memory: str | None = None  # memory budget of n-gram counting (e.g. "2G"); None: the fit's default
 
