@@ -154,4 +154,5 @@ def test_language_model_jobs_are_scheduled_first(repo_root: Path):
     assert {plan.priority(c) for c in ("synthetic-sentiment", "synthetic-tagging", "synthetic-ner")} == {0}
     # Every rule of a corpus's chain (corpus, training, analysis) takes the priority from the plan.
     rules = "".join((repo_root / "workflow/rules" / f).read_text() for f in ("data.smk", "models.smk", "analysis.smk"))
-    assert rules.count("priority: lambda w: PLAN.priority(w.corpus)") == 6
+    assert rules.count("priority: corpus_priority") == 6 and "priority:" not in rules.replace("priority: corpus_priority", "")
+    assert "return PLAN.priority(wildcards.corpus)" in (repo_root / "workflow/rules/common.smk").read_text()

@@ -15,7 +15,7 @@ rule analyze:
         args=lambda w: PLAN.analysis_args(w.analysis, w.corpus),
         device=CFG.device,
     threads: CFG.threads
-    priority: lambda w: PLAN.priority(w.corpus)
+    priority: corpus_priority
     conda:
         "../envs/rnnlab.yaml"
     log:

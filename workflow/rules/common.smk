@@ -23,3 +23,8 @@ wildcard_constraints:
     corpus=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     model=r"[a-z]+(-[A-Za-z0-9]+)*",
     seed=r"\d+",
+
+
+def corpus_priority(wildcards):
+    """Scheduling priority of a corpus's jobs (corpus, training, analysis): ``Plan.priority``."""
+    return PLAN.priority(wildcards.corpus)

@@ -8,7 +8,7 @@ rule generate_corpus:
         corpus=PLAN.corpus_pattern("generate"),
     params:
         args=lambda w: PLAN.generate_args(w.corpus),
-    priority: lambda w: PLAN.priority(w.corpus)
+    priority: corpus_priority
     conda:
         "../envs/rnnlab.yaml"
     log:
@@ -29,7 +29,7 @@ rule download_corpus:
         corpus=PLAN.corpus_pattern("download"),
     params:
         args=lambda w: PLAN.download_args(w.corpus),
-    priority: lambda w: PLAN.priority(w.corpus)
+    priority: corpus_priority
     conda:
         "../envs/rnnlab.yaml"
     log:
@@ -51,7 +51,7 @@ rule prepare_corpus:
         directory(layout.processed_dir("{corpus}")),
     params:
         args=lambda w: PLAN.prepare_args(w.corpus),
-    priority: lambda w: PLAN.priority(w.corpus)
+    priority: corpus_priority
     conda:
         "../envs/rnnlab.yaml"
     log:

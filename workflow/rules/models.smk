@@ -32,7 +32,7 @@ rule train_model:
         seeds=lambda w: w.seed,
         checkpoints=layout.checkpoint_dir("{corpus}", "{model}", "{seed}"),
     threads: CFG.threads
-    priority: lambda w: PLAN.priority(w.corpus)
+    priority: corpus_priority
     conda:
         "../envs/rnnlab.yaml"
     log:
@@ -62,7 +62,7 @@ if CFG.seeds_in_one_job:
             seeds=" ".join(map(str, CFG.seeds)),
             checkpoints=[layout.checkpoint_dir("{corpus}", "{model}", s) for s in CFG.seeds],
         threads: CFG.threads
-        priority: lambda w: PLAN.priority(w.corpus)
+        priority: corpus_priority
         conda:
             "../envs/rnnlab.yaml"
         log:
