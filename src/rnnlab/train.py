@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from . import checkpoint, train_lock
 from .errors import ConfigError
-from .io import make_dir
+from .io import make_dir, read_json
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -274,8 +274,12 @@ def fit(objective: Objective, cfg: TrainConfig, out_dir: Path, *, fingerprint: s
         return _Run(objective, cfg, Path(out_dir), path, fingerprint, model_meta, status_extra, keep_checkpoint).run()
 
 
-def discard_checkpoint(checkpoint_dir: Path) -> None:
-    """Remove a kept checkpoint, and its folder if that leaves it empty."""
+def discard_checkpoint(checkpoint_dir: Path, out_dir: Path) -> None:
+    """Remove the checkpoint that a completed run kept (``fit(keep_checkpoint=True)``), and its folder
+    if that leaves it empty. A diverged run keeps its last good checkpoint, as :func:`fit` leaves it."""
+    status = Path(out_dir) / "status.json"
+    if not status.exists() or read_json(status).get("status") != "completed":
+        return
     folder = Path(checkpoint_dir)
     (folder / CHECKPOINT).unlink(missing_ok=True)
     with contextlib.suppress(OSError):

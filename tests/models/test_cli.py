@@ -84,13 +84,17 @@ def test_seeds_and_their_paths_must_pair_up(tmp_path, capsys, extra, message):
     assert not (tmp_path / "a").exists() and not Path("a").exists()
 
 
-def test_a_rerun_after_a_later_seed_failed_restores_the_finished_seeds(tmp_path, capsys):
-    corpus_dir = tmp_path / "corpus"
-    corpus_dir.mkdir()
+def _neural_lm_corpus(path: Path) -> Path:
+    path.mkdir()
     words = [f"w{i}" for i in range(8)]
-    (corpus_dir / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "<eos>"] + words}))
+    (path / "vocab.json").write_text(json.dumps({"itos": ["<pad>", "<unk>", "<eos>"] + words}))
     for split in ("train", "valid", "test"):
-        (corpus_dir / f"{split}.txt").write_text("\n".join(" ".join(words[i:] + words[:i]) for i in range(8)) + "\n")
+        (path / f"{split}.txt").write_text("\n".join(" ".join(words[i:] + words[:i]) for i in range(8)) + "\n")
+    return path
+
+
+def test_a_rerun_after_a_later_seed_failed_restores_the_finished_seeds(tmp_path, capsys):
+    corpus_dir = _neural_lm_corpus(tmp_path / "corpus")
     params = json.dumps({"epochs": 2, "emb": 4, "hidden": 4, "batch_size": 2, "bptt": 4})
     common = ["train", "--model", "lstm", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir),
               "--params-json", params, "--seed", "1", "2"]
@@ -117,3 +121,17 @@ def test_a_rerun_after_a_later_seed_failed_restores_the_finished_seeds(tmp_path,
                    for row in json.loads((Path(folder) / "history.json").read_text())] for folder in (restored, trained)]
         assert losses[0] == losses[1]
     assert not (tmp_path / "fresh/s1/checkpoint.safetensors").exists()
+
+
+def test_a_diverged_seed_of_a_several_seed_job_keeps_its_last_good_checkpoint(tmp_path):
+    corpus_dir = _neural_lm_corpus(tmp_path / "corpus")
+    # Decoupled weight decay multiplies the weights by (1 - lr * wd) = -99999 per step: they overflow.
+    params = json.dumps({"epochs": 2, "emb": 4, "hidden": 4, "batch_size": 2, "bptt": 4, "lr": 1e6,
+                         "weight_decay": 0.1, "clip": None, "checkpoint_every_batches": 1})
+    checkpoints = [tmp_path / "ckpt" / name for name in ("s1", "s2")]
+    assert main(["train", "--model", "rnn", "--task", "lm", "--corpus", "c", "--corpus-dir", str(corpus_dir),
+                 "--params-json", params, "--seed", "1", "2", "--out", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                 "--checkpoint-dir", *map(str, checkpoints)]) == 0
+    for seed, folder in zip(("s1", "s2"), checkpoints):
+        assert json.loads((tmp_path / seed / "status.json").read_text())["status"] == "diverged"
+        assert (folder / "checkpoint.safetensors").exists()

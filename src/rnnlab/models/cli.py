@@ -63,10 +63,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             evaluate_to_csv(req, args.model, Path(metrics_out))
             print(f"scored {args.model} on the valid and test splits -> {metrics_out}", flush=True)
     if keep:
-        from ..train import discard_checkpoint  # loads torch: only for the seeded (neural) runs
+        from ..train import discard_checkpoint  # loads torch: only where several seeds ran
 
         for _, out, checkpoints, _ in runs:
-            discard_checkpoint(Path(checkpoints or out))
+            discard_checkpoint(Path(checkpoints or out), Path(out))
     return 0
 
 

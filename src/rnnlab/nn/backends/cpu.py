@@ -14,9 +14,8 @@ from __future__ import annotations
 import torch
 
 from ..dispatch import RecurrentCall, RecurrentResult
-from ..ops.layer import LayerWeights
 from ..ops.rnn import rnn_tanh_cpu
-from .stack import stack_layers
+from .stack import stack_dense
 from .torch_vf import TorchBackend
 
 DTYPES = (torch.float32, torch.float64)
@@ -39,13 +38,7 @@ class CPUBackend:
     def rnn(self, call: RecurrentCall) -> RecurrentResult:
         if call.batch_sizes is not None or call.x.dtype not in DTYPES or not needs_backward(call):
             return self._torch.rnn(call)
-
-        def run(x: torch.Tensor, states: tuple[torch.Tensor, ...], weights: LayerWeights, reverse: bool):
-            output, final = rnn_tanh_cpu(x, states, weights, reverse)
-            return output, final, None  # (T, B, H)
-
-        output, hidden, _ = stack_layers(call, call.x, run)  # from (T, B, I)
-        return RecurrentResult(output=output, hidden=hidden)
+        return stack_dense(call, rnn_tanh_cpu)
 
     def lstm(self, call: RecurrentCall) -> RecurrentResult:
         return self._torch.lstm(call)

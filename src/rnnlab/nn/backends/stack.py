@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..dispatch import RecurrentCall
+from ..dispatch import RecurrentCall, RecurrentResult
 from ..ops.layer import LayerWeights
 
 # run(x, initial states, weights, reverse) -> (output, final states, anything the backend keeps per direction)
@@ -56,3 +56,18 @@ def stack_layers(call: RecurrentCall, x: Tensor, run: DirectionOp) -> tuple[Tens
             x = F.dropout(x, p=call.dropout, training=True)
         extras.append(layer_extras)
     return x, tuple(torch.stack(collected) for collected in finals), extras
+
+
+# layer(x (T, B, I), initial states, weights, reverse) -> (output (T, B, H) in time order, final states)
+DenseLayer = Callable[[Tensor, tuple[Tensor, ...], LayerWeights, bool], tuple[Tensor, tuple[Tensor, ...]]]
+
+
+def stack_dense(call: RecurrentCall, layer: DenseLayer) -> RecurrentResult:
+    """:func:`stack_layers` around a layer that takes dense (T, B, I) input and keeps nothing per direction."""
+
+    def run(x: Tensor, states: tuple[Tensor, ...], weights: LayerWeights, reverse: bool):
+        output, final = layer(x, states, weights, reverse)
+        return output, final, None  # (T, B, H)
+
+    output, hidden, _ = stack_layers(call, call.x, run)  # from (T, B, I)
+    return RecurrentResult(output=output, hidden=hidden)

@@ -12,18 +12,12 @@ import importlib
 import importlib.metadata
 import importlib.util
 import re
-from typing import Callable
 
 import torch
-from torch import Tensor
 
 from ...errors import RnnlabError
 from ..dispatch import RecurrentCall, RecurrentResult, interpreter_requested
-from ..ops.layer import LayerWeights
-from .stack import stack_layers
-
-# (x (T, B, I), initial states, weights, reverse) -> (output (T, B, H), final states)
-TritonLayer = Callable[[Tensor, tuple[Tensor, ...], LayerWeights, bool], tuple[Tensor, tuple[Tensor, ...]]]
+from .stack import DenseLayer, stack_dense
 
 # Cell name -> (module, function) of its single-layer entry.
 LAYERS = {"rnn": ("rnnlab.nn.ops.rnn", "rnn_tanh_triton"), "lstm": ("rnnlab.nn.ops.lstm", "lstm_triton")}
@@ -119,11 +113,11 @@ def require_triton_features() -> None:
         )
 
 
-def load_layer(cell: str, device_kind: str) -> TritonLayer:
+def load_layer(cell: str, device_kind: str) -> DenseLayer:
     """The single-layer entry of ``cell``, importing triton now; error if its kernels cannot run here."""
     require_triton_features()
     module, name = LAYERS[cell]
-    layer: TritonLayer = getattr(importlib.import_module(module), name)
+    layer: DenseLayer = getattr(importlib.import_module(module), name)
     from ..ops.common import is_interpreted
 
     if device_kind == "cpu" and not is_interpreted():
@@ -142,14 +136,7 @@ def run_layers(call: RecurrentCall, cell: str) -> RecurrentResult:
     except the last, as torch does.
     """
     check_call(call)
-    layer_op = load_layer(cell, call.x.device.type)
-
-    def run(x: Tensor, states: tuple[Tensor, ...], weights: LayerWeights, reverse: bool):
-        output, final = layer_op(x, states, weights, reverse)
-        return output, final, None  # (T, B, H)
-
-    x, hidden, _ = stack_layers(call, call.x, run)  # from (T, B, I)
-    return RecurrentResult(output=x, hidden=hidden)
+    return stack_dense(call, load_layer(cell, call.x.device.type))
 
 
 class TritonBackend:

@@ -28,13 +28,11 @@ def rnn_forward_cpu(xw: Tensor, w_hh: Tensor, h0: Tensor, reverse: bool) -> Tens
     states = new_buffer((num_steps + 1, batch, hidden), xw.device, xw.dtype)
     states[state_rows(num_steps, reverse)[0]] = h0
     w_t = w_hh.t()
-    # h_{t-1} sits one row after h_t in the reverse direction's buffer, one row before it otherwise.
-    back = 1 if reverse else -1
-    row_of = (lambda t: t) if reverse else (lambda t: t + 1)
     for t in step_order(num_steps, reverse):
-        row = row_of(t)
+        # Rows of h_t and of the state before it in processing order (state_rows' layout).
+        row, previous = (t, t + 1) if reverse else (t + 1, t)
         # Elman (1990), torch's formulation: h_t = tanh(x_t W_ihᵀ + b_ih + b_hh + h_{t-1} W_hhᵀ)
-        torch.addmm(xw[t], states[row + back], w_t, out=states[row])
+        torch.addmm(xw[t], states[previous], w_t, out=states[row])
         states[row].tanh_()
     return states
 
