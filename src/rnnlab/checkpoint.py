@@ -24,6 +24,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .io import atomic_path, write_json, write_text
+from .layout import HISTORY_CSV, HISTORY_JSON, META_FILE, STATUS_FILE, STEPS_FILE, WEIGHTS_FILE
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
@@ -155,17 +156,17 @@ def write_history(out_dir: Path, history: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(history)
-    write_text(out_dir / "history.csv", buffer.getvalue())
-    write_json(out_dir / "history.json", _json_safe(history))
+    write_text(out_dir / HISTORY_CSV, buffer.getvalue())
+    write_json(out_dir / HISTORY_JSON, _json_safe(history))
 
 
 def write_artefacts(out_dir: Path, weights: dict[str, torch.Tensor], model_meta: dict[str, Any],
                     history: list[dict[str, Any]], steps: dict[str, np.ndarray], status: dict[str, Any]) -> None:
     """model.safetensors, model.json, history.csv/json, steps.npz, then status.json (marks a run that ended)."""
-    with atomic_path(out_dir / "model.safetensors", suffix=".safetensors") as tmp:
+    with atomic_path(out_dir / WEIGHTS_FILE, suffix=".safetensors") as tmp:
         _save_tensors({k: v.detach().to("cpu", copy=True).contiguous() for k, v in weights.items()}, tmp)
-    write_json(out_dir / "model.json", model_meta)
+    write_json(out_dir / META_FILE, model_meta)
     write_history(out_dir, history)
-    with atomic_path(out_dir / "steps.npz", suffix=".npz") as tmp, open(tmp, "wb") as fh:
+    with atomic_path(out_dir / STEPS_FILE, suffix=".npz") as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **steps)
-    write_json(out_dir / "status.json", _json_safe(status))
+    write_json(out_dir / STATUS_FILE, _json_safe(status))

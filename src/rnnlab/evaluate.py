@@ -85,7 +85,7 @@ def learning_curves(model_dirs: list[Path]) -> pd.DataFrame:
     frames = []
     for d in model_dirs:
         run = layout.parse_run_dir(d)
-        history = run.path / "history.csv"
+        history = run.path / layout.HISTORY_CSV
         if not history.exists():
             continue
         h = pd.read_csv(history)

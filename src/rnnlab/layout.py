@@ -7,8 +7,9 @@ their outputs spell a path the same way::
     model_dir("{corpus}", "{model}", "{seed}")  # the train rule's output pattern
     model_dir("ptb", "lstm", 1)                 # results/models/ptb/lstm/seed1
 
-Only the folders and files that one rule hands to another are named here; what a command writes
-inside its own output folder (a model's history.csv, the report's index.html) is its own business.
+Only the folders and files that one rule hands to another are named here, with the files of a run
+folder that later steps read; what else a command writes inside its own output folder (the report's
+figures, a checkpoint's tensors) is its own business.
 Paths are strings, relative to the workflow's directory, as Snakemake takes them.
 """
 
@@ -45,6 +46,15 @@ REPORT_HTML = f"{REPORT}/index.html"
 REPORT_MD = f"{REPORT}/report.md"
 REPORT_CLAIMS_CSV = f"{REPORT}/claims.csv"
 REPORT_CLAIMS_TEX = f"{REPORT}/claims.tex"
+
+# The files of a run folder (model_dir) that evaluation and the analyses read.
+STATUS_FILE = "status.json"  # written last: how training ended (completed, diverged), its time and size
+META_FILE = "model.json"  # what rebuilds the model: family, configuration, vocabulary size
+WEIGHTS_FILE = "model.safetensors"  # a neural model's trained weights
+STEPS_FILE = "steps.npz"  # per-step training loss and gradient norms
+HISTORY_CSV = "history.csv"  # per-epoch metrics (and HISTORY_JSON, the same as JSON)
+HISTORY_JSON = "history.json"
+ARPA_FILE = "model.arpa"  # an n-gram LM in ARPA format
 
 Value = str | int
 

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from . import checkpoint, train_lock
 from .errors import ConfigError
 from .io import make_dir, read_json
+from .layout import STATUS_FILE
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -277,7 +278,7 @@ def fit(objective: Objective, cfg: TrainConfig, out_dir: Path, *, fingerprint: s
 def discard_checkpoint(checkpoint_dir: Path, out_dir: Path) -> None:
     """Remove the checkpoint that a completed run kept (``fit(keep_checkpoint=True)``), and its folder
     if that leaves it empty. A diverged run keeps its last good checkpoint, as :func:`fit` leaves it."""
-    status = Path(out_dir) / "status.json"
+    status = Path(out_dir) / STATUS_FILE
     if not status.exists() or read_json(status).get("status") != "completed":
         return
     folder = Path(checkpoint_dir)
@@ -307,7 +308,7 @@ class _Run:
 
     def run(self) -> dict[str, Any]:
         make_dir(self.out_dir)
-        (self.out_dir / "status.json").unlink(missing_ok=True)
+        (self.out_dir / STATUS_FILE).unlink(missing_ok=True)
         try:
             return self._run()
         except KeyboardInterrupt:

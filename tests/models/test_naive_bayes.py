@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.models.naive_bayes import NaiveBayesClassifier, NBParams, ngram_features
 from rnnlab.models.registry import EvalRequest, TrainRequest, get_model
 
@@ -62,6 +62,15 @@ def test_train_and_evaluate_through_registry(tmp_path: Path, write_classificatio
         assert acc == {"valid": 100.0, "test": 100.0}
         reloaded = NaiveBayesClassifier.load(out)
         assert reloaded.predict([["good", "fun"]]) == ["pos"]
+
+
+def test_a_run_without_its_status_is_not_evaluated(tmp_path: Path, write_classification_dir):
+    corpus = write_classification_dir(tmp_path / "c", {"train": TRAIN, "valid": TRAIN[:2], "test": TRAIN[3:]}, ["neg", "pos"])
+    entry, out = get_model("ngram-nb", "classification"), tmp_path / "nb"
+    entry.train(TrainRequest("c", corpus, out, "classification", 0, {"alpha": 1.0}))
+    (out / "status.json").unlink()
+    with pytest.raises(RnnlabError, match=r"nb/status.json is missing: the model was not trained.*run training first"):
+        entry.evaluate(EvalRequest("c", corpus, out, "classification", 0))
 
 
 def test_real_sst2_accuracy_is_sane(shared_dir: Path):

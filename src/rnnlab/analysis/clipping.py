@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import RnnlabError
 from ..io import read_json
-from ..layout import seed_name
+from ..layout import STATUS_FILE, STEPS_FILE, seed_name
 from ..models import neural
 from ..models.registry import TrainRequest
 from .. import style
@@ -49,10 +49,10 @@ def train_runs(corpus: str, corpus_dir: Path, runs_dir: Path, settings: Clipping
 
 def read_run(setting: str, seed: int, folder: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Per-step trace and a one-row summary of one run from its steps.npz and status.json."""
-    if not (folder / "status.json").exists():
+    if not (folder / STATUS_FILE).exists():
         raise RnnlabError(f"{folder}/status.json is missing: the run did not finish; rerun the analysis")
-    status = read_json(folder / "status.json")
-    with np.load(folder / "steps.npz") as steps:
+    status = read_json(folder / STATUS_FILE)
+    with np.load(folder / STEPS_FILE) as steps:
         loss, norm = steps["loss"], steps["grad_norm"]
     trace = pd.DataFrame({"setting": setting, "seed": seed, "step": np.arange(1, loss.size + 1),
                           "loss": loss, "grad_norm": norm})

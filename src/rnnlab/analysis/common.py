@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import RnnlabError
 from ..io import atomic_dir, read_json, write_json
-from ..layout import RunId, parse_run_dir
+from ..layout import META_FILE, RunId, parse_run_dir
 from .registry import redraw
 
 
@@ -64,7 +64,7 @@ def run_id(model_dir: str | Path) -> RunId:
 
 
 def model_meta(run: RunId) -> dict[str, Any]:
-    path = run.path / "model.json"
+    path = run.path / META_FILE
     if not path.exists():
         raise RnnlabError(f"{path} is missing: {run.path} is not a finished neural model; train it first")
     return read_json(path)

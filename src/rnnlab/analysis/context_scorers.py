@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
+from ..layout import ARPA_FILE
 from ..models.neural import load_trained
 from ..models.registry import family_of, get_model
 from ..ngram import ArpaModel
@@ -123,7 +124,7 @@ def _neural(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> 
 
 
 def _ngram(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> ContextScorer:
-    path = run.path / "model.arpa"
+    path = run.path / ARPA_FILE
     if not path.exists():
         raise RnnlabError(f"{path} is missing: train the n-gram model first")
     return NgramContextScorer(ArpaModel.load(path), vocab)

@@ -30,6 +30,7 @@ from ..data.batching import batchify, encode_lm_split
 from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
+from ..layout import STEPS_FILE
 from ..models.neural import SPECS, load_trained
 from ..models.registry import family_of
 from ..models.rnn_lm import RNNLM
@@ -140,7 +141,7 @@ def decay_slope(norms: np.ndarray) -> float:
 
 
 def _training_trace(run: RunId) -> pd.DataFrame:
-    with np.load(run.path / "steps.npz") as steps:
+    with np.load(run.path / STEPS_FILE) as steps:
         norms = steps["grad_norm"]
     return pd.DataFrame({"model": run.model, "seed": run.seed, "step": np.arange(1, norms.size + 1),
                          "grad_norm": norms})
@@ -149,7 +150,7 @@ def _training_trace(run: RunId) -> pd.DataFrame:
 def _layer_trace(run: RunId) -> pd.DataFrame:
     """Per-group gradient norms during training (``grad_norm.<group>`` in steps.npz), long format."""
     frames = []
-    with np.load(run.path / "steps.npz") as steps:
+    with np.load(run.path / STEPS_FILE) as steps:
         for key in steps.files:
             if key.startswith(GROUP_PREFIX):
                 norms = steps[key]
@@ -159,7 +160,7 @@ def _layer_trace(run: RunId) -> pd.DataFrame:
 
 
 def _recorded_norms(runs: list[RunId]) -> list[str]:
-    with np.load(runs[0].path / "steps.npz") as steps:
+    with np.load(runs[0].path / STEPS_FILE) as steps:
         return sorted(k for k in steps.files if k.startswith("grad_norm"))
 
 

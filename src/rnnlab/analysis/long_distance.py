@@ -31,6 +31,7 @@ from ..data.processed import read_lm_split
 from ..data.vocab import EOS, PAD, Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
+from ..layout import ARPA_FILE
 from ..models.registry import family_of, get_model, model_sort_key
 from ..ngram import ArpaModel
 from .. import style
@@ -187,7 +188,7 @@ def _neural(run: RunId, text: Text, device: torch.device) -> Scorer:
 
 
 def _ngram(run: RunId, text: Text, device: torch.device) -> Scorer:
-    path = run.path / "model.arpa"
+    path = run.path / ARPA_FILE
     if not path.exists():
         raise RnnlabError(f"{path} is missing: train the n-gram model first")
     return NgramScorer(ArpaModel.load(path), text)

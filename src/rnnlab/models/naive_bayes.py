@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from ..data.processed import available_splits, read_classification_split, read_labels
 from ..errors import ConfigError
 from ..io import atomic_path, make_dir, write_json
+from ..layout import META_FILE, STATUS_FILE
 from ..metrics import classification_rows
 from .registry import EvalRequest, ModelEntry, MetricRows, TrainRequest
 
@@ -131,11 +132,11 @@ class NaiveBayesClassifier:
         with atomic_path(out_dir / "model.npz", suffix=".npz") as tmp:
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, weights=self.weights, bias=self.bias, features=np.array(self.features, dtype=str))
-        write_json(out_dir / "model.json", {"family": "ngram", "params": asdict(self.params), "labels": self.labels})
+        write_json(out_dir / META_FILE, {"family": "ngram", "params": asdict(self.params), "labels": self.labels})
 
     @classmethod
     def load(cls, model_dir: Path) -> "NaiveBayesClassifier":
-        meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+        meta = json.loads((model_dir / META_FILE).read_text(encoding="utf-8"))
         with np.load(model_dir / "model.npz", allow_pickle=False) as z:
             return cls(NBParams(**meta["params"]), meta["labels"], z["features"].tolist(), z["weights"], z["bias"])
 
@@ -148,14 +149,14 @@ def _train(req: TrainRequest, svm: bool) -> None:
     seconds = time.perf_counter() - start
     make_dir(req.out_dir)
     model.save(req.out_dir)
-    write_json(req.out_dir / "status.json", {"status": "completed", "train_seconds": seconds,
+    write_json(req.out_dir / STATUS_FILE, {"status": "completed", "train_seconds": seconds,
                                               "params": int(model.weights.size + model.bias.size),
                                               "backend": "numpy", "device": "cpu"})
 
 
 def _evaluate(req: EvalRequest, name: str) -> MetricRows:
     model = NaiveBayesClassifier.load(req.model_dir)
-    status = json.loads((req.model_dir / "status.json").read_text(encoding="utf-8"))
+    status = req.status()
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):
         data = read_classification_split(req.corpus_dir, split)

@@ -27,8 +27,9 @@ from .. import metrics
 from ..data.batching import LabelledIds, encode_classification_split, encode_lm_split
 from ..data.processed import available_splits, read_labels, split_path, vocab_path
 from ..data.vocab import Vocab
-from ..errors import ConfigError, CorpusError, RnnlabError
+from ..errors import ConfigError, CorpusError
 from ..io import read_json
+from ..layout import META_FILE, WEIGHTS_FILE
 from ..nn import available_backends, default_backend
 from ..nn.dispatch import interpreter_requested
 from ..train import TrainConfig, fit
@@ -345,7 +346,7 @@ def load_trained(model_dir: Path, device: torch.device,
 
     It runs on ``backend``, else on the backend training recorded, else (that one cannot run on
     ``device``, e.g. triton trained on a GPU and read on a CPU) on the device's default."""
-    meta = read_json(Path(model_dir) / "model.json")
+    meta = read_json(Path(model_dir) / META_FILE)
     spec = SPECS[(meta["name"], meta["task"])]
     cfg = spec.config(**meta["config"])
     # `auto` chooses before training; a trained model runs on what that choice (recorded) was.
@@ -354,7 +355,7 @@ def load_trained(model_dir: Path, device: torch.device,
     if backend == AUTO:  # nothing recorded that runs here, and nothing to choose between
         backend = default_backend(device)
     model = spec.build(cfg, meta["vocab_size"], tuple(meta["labels"]), backend)
-    model.load_state_dict(load_file(str(Path(model_dir) / "model.safetensors")))
+    model.load_state_dict(load_file(str(Path(model_dir) / WEIGHTS_FILE)))
     known = {f.name for f in fields(TrainConfig)}
     return spec, model.to(device), meta, TrainConfig(**{k: v for k, v in meta["train"].items() if k in known})
 
@@ -369,11 +370,7 @@ def _recorded_backend(meta: Mapping[str, Any], device: torch.device) -> str | No
 
 def evaluate_model(name: str, req: EvalRequest) -> MetricRows:
     spec = SPECS[(name, req.task)]
-    status_path = Path(req.model_dir) / "status.json"
-    if not status_path.exists():
-        raise RnnlabError(f"{status_path} is missing: the model was not trained (or training was interrupted); "
-                          "run training first")
-    status = read_json(status_path)
+    status = req.status()
     splits = available_splits(req.corpus_dir, req.task, req.splits)
     extra = {"params": status.get("params"), "train_seconds": status.get("train_seconds"),
              "tokens_per_s": status.get("tokens_per_s"), "backend": status.get("backend"),

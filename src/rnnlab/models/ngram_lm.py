@@ -6,13 +6,13 @@ perplexity counts one end-of-sentence token per line, the convention the neural 
 
 from __future__ import annotations
 
-import json
 import time
 from functools import partial
 
 from ..data.processed import available_splits, split_path
 from ..errors import ConfigError
 from ..io import make_dir, write_json
+from ..layout import ARPA_FILE, STATUS_FILE
 from ..metrics import row
 from ..ngram import ArpaModel, fit_arpa
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
@@ -32,19 +32,19 @@ def _train(req: TrainRequest, order: int) -> None:
     make_dir(req.out_dir)
     start = time.perf_counter()
     memory = {} if req.memory is None else {"memory": req.memory}
-    stats = fit_arpa(split_path(req.corpus_dir, "lm", "train"), order, req.out_dir / "model.arpa",
+    stats = fit_arpa(split_path(req.corpus_dir, "lm", "train"), order, req.out_dir / ARPA_FILE,
                      discount_fallback=fallback, **memory)
     seconds = time.perf_counter() - start
     n_params = int(sum(stats.counts))
-    write_json(req.out_dir / "status.json", {
+    write_json(req.out_dir / STATUS_FILE, {
         "status": "completed", "train_seconds": seconds, "params": n_params, "order": order,
         "discounts": [[d.d1, d.d2, d.d3] for d in stats.discounts], "backend": "numpy", "device": "cpu",
     })
 
 
 def _evaluate(req: EvalRequest, name: str) -> MetricRows:
-    model = ArpaModel.load(req.model_dir / "model.arpa")
-    status = json.loads((req.model_dir / "status.json").read_text(encoding="utf-8"))
+    model = ArpaModel.load(req.model_dir / ARPA_FILE)
+    status = req.status()
     extra = {"params": status["params"], "train_seconds": status["train_seconds"],
              "backend": "numpy", "device": "cpu", "status": "completed"}
     rows: MetricRows = []

@@ -28,6 +28,7 @@ from ..data.processed import available_splits, read_labels
 from ..data.vocab import Vocab
 from ..errors import ConfigError, RnnlabError
 from ..io import make_dir, write_json
+from ..layout import STATUS_FILE
 from .hmm import HMMParams, SuffixModel, transition_table, viterbi
 from .params import require_positive
 from .registry import EvalRequest, MetricRows, ModelEntry, TrainRequest
@@ -234,7 +235,7 @@ def train(name: str, req: TrainRequest) -> None:
     make_dir(req.out_dir)
     write_json(req.out_dir / MODEL_FILE, model.to_json())
     tokens = sum(len(s.words) for s in sentences)
-    write_json(req.out_dir / "status.json", {"status": "completed", "train_seconds": seconds,
+    write_json(req.out_dir / STATUS_FILE, {"status": "completed", "train_seconds": seconds,
                                               "tokens_per_s": tokens / seconds if seconds > 0 else None,
                                               "params": model.n_params,
                                               "backend": "numpy", "device": "cpu"})
@@ -245,7 +246,7 @@ def evaluate(name: str, req: EvalRequest) -> MetricRows:
     if not path.exists():
         raise RnnlabError(f"{path} is missing: the model was not trained; run training first")
     model = KINDS[name].load(json.loads(path.read_text(encoding="utf-8")))
-    status = json.loads((Path(req.model_dir) / "status.json").read_text(encoding="utf-8"))
+    status = req.status()
     vocabulary = Vocab.for_corpus(req.corpus_dir)
     extra = {k: status.get(k) for k in ("params", "train_seconds", "tokens_per_s", "backend", "device", "status")}
     rows: MetricRows = []

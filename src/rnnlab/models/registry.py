@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RnnlabError
+from ..io import read_json
+from ..layout import STATUS_FILE
 from .memory import MemoryEstimate
 
 # The families in the lecture's order, which every figure and table follows.
@@ -63,6 +65,14 @@ class EvalRequest:
     splits: tuple[str, ...] = ("valid", "test")
     device: str = "cpu"
     backend: str | None = None  # None: the backend training recorded
+
+    def status(self) -> dict[str, Any]:
+        """The run's status.json: how training ended, its time and size; an error if training never finished."""
+        path = Path(self.model_dir) / STATUS_FILE
+        if not path.exists():
+            raise RnnlabError(f"{path} is missing: the model was not trained (or training was interrupted); "
+                              "run training first")
+        return read_json(path)
 
 
 MetricRows = list[dict[str, Any]]
