@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from rnnlab.metrics import accuracy, classification_rows, f1_per_class, macro_f1, perplexity_from_log10, perplexity_from_nats
+from rnnlab.metrics import (MINUS, MeanCI, accuracy, classification_rows, f1_per_class, macro_f1, number,
+                            perplexity_from_log10, perplexity_from_nats)
 
 
 def test_accuracy_and_f1_by_hand():
@@ -34,3 +35,11 @@ def test_classification_rows_are_tidy_and_percent():
     assert [r["metric"] for r in rows] == ["accuracy", "macro_f1"]
     assert rows[0]["value"] == pytest.approx(50.0)
     assert rows[0]["params"] == 3 and rows[0]["seed"] == 0
+
+
+def test_numbers_in_text_use_one_minus_sign():
+    assert number(-1.234, 2) == f"{MINUS}1.23" and number(1.234, 1, sign=True) == "+1.2"
+    assert number(-0.00012, 2, sign=True, kind="g") == f"{MINUS}0.00012"
+    assert MeanCI(-2.5, -4.0, -1.0, 5).format(1) == f"{MINUS}2.5 ± 1.5"
+    assert MeanCI(-2.5, -2.5, -2.5, 1).format(2) == f"{MINUS}2.50"
+    assert "-" not in MeanCI(-2.5, -4.0, -1.0, 5).format(1)

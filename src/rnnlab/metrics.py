@@ -77,6 +77,15 @@ def classification_rows(task: str, corpus: str, model: str, seed: int, split: st
     ]
 
 
+MINUS = "−"  # the typographic minus sign, which every number in rnnlab's text and tables uses
+
+
+def number(x: float, digits: int, sign: bool = False, kind: str = "f") -> str:
+    """``x`` to ``digits`` decimals (significant digits for ``kind`` "g"), with a typographic minus for
+    negatives, and ``+`` before the rest when ``sign``."""
+    return f"{x:{'+' if sign else ''}.{digits}{kind}}".replace("-", MINUS)
+
+
 @dataclass(frozen=True)
 class MeanCI:
     mean: float
@@ -92,8 +101,8 @@ class MeanCI:
         if math.isnan(self.mean):
             return "—"
         if self.n < 2 or self.half_width == 0:
-            return f"{self.mean:.{digits}f}"
-        return f"{self.mean:.{digits}f} ± {self.half_width:.{digits}f}"
+            return number(self.mean, digits)
+        return f"{number(self.mean, digits)} ± {number(self.half_width, digits)}"
 
 
 def mean_ci(values: Sequence[float], level: float = 0.95) -> MeanCI:

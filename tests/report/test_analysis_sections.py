@@ -42,7 +42,7 @@ def test_the_section_states_its_by_level_claims_and_how_fast_each_model_learned(
     assert "The scorecard on sent, distance=65–150: claim 6, bilstm − lstm +0.00 [+0.00, +0.00]" in text
     assert "claim 11, lstm − rnn +45." in text and "For claims 6 and 10, the expected effect does not appear" in text
     assert "how fast each classifier learned" in text
-    assert "lstm-fb0 − lstm -" in text and "bilstm 2, 2, 3" in text and "rnn never on every seed" in text
+    assert "lstm-fb0 − lstm −" in text and "bilstm 2, 2, 3" in text and "rnn never on every seed" in text
 
 
 def test_without_learning_curves_the_section_leaves_out_the_learning_speed():

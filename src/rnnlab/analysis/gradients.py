@@ -31,6 +31,7 @@ from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
 from ..layout import STEPS_FILE
+from ..metrics import number
 from ..models.neural import SPECS, load_trained
 from ..models.registry import family_of
 from ..models.rnn_lm import RNNLM
@@ -179,8 +180,8 @@ def _statements(slopes: pd.DataFrame, window: int) -> tuple[list[str], list[dict
                         higher_is_better=True)
             tests.append({"stage": stage, **c.__dict__, "decided": c.decided})
             verdict = VERDICTS[family_of(c.winner) if c.winner else None]
-            lines.append(f"{stage}: {verdict}: slope difference {lstm} − {rnn} = {c.diff:.4f} per step, "
-                         f"95% CI [{c.low:.4f}, {c.high:.4f}], {c.n} seeds, {c.test}")
+            lines.append(f"{stage}: {verdict}: slope difference {lstm} − {rnn} = {number(c.diff, 4)} per step, "
+                         f"95% CI [{number(c.low, 4)}, {number(c.high, 4)}], {c.n} seeds, {c.test}")
     return lines, tests
 
 

@@ -15,6 +15,7 @@ from ..analysis.common import statements
 from ..analysis.registry import ANALYSES, analysis_folders
 from ..analysis.stats import TESTS, Comparison, compare, mean_ci
 from ..errors import RnnlabError
+from ..metrics import number
 
 
 
@@ -128,8 +129,9 @@ def probe_comparisons(probes: pd.DataFrame, a: str, b: str, min_distance: int = 
 def diff_cell(c: Comparison, digits: int = 2) -> str:
     """``+d [low, high]`` with ``*`` where the 95% CI excludes 0; the mean difference alone without an interval."""
     if c.test == TESTS[2] or math.isnan(c.low):
-        return "—" if math.isnan(c.diff) else f"{c.diff:+.{digits}f} (no CI)"
-    return f"{c.diff:+.{digits}f} [{c.low:+.{digits}f}, {c.high:+.{digits}f}]" + ("*" if c.decided else "")
+        return "—" if math.isnan(c.diff) else f"{number(c.diff, digits, sign=True)} (no CI)"
+    return (f"{number(c.diff, digits, sign=True)} [{number(c.low, digits, sign=True)}, "
+            f"{number(c.high, digits, sign=True)}]" + ("*" if c.decided else ""))
 
 
 DIFF_NOTE = ("Cells: mean difference A − B over seeds [95% CI, Student's t, paired by seed]; * the CI excludes 0. "

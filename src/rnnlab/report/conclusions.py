@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..analysis.stats import Comparison, compare, compare_models, headline_metrics, headline_split
+from ..metrics import number
 from ..models.registry import model_sort_key
 from .analyses import diff_cell, probe_comparisons
 
@@ -36,17 +37,13 @@ class Verdict:
     sentence: str
 
 
-def _num(x: float, digits: int) -> str:
-    return f"{x:.{digits}f}"
-
-
 def detail(c: Comparison, digits: int = 2) -> str:
     """The numbers behind a comparison: both means, the difference and its interval."""
-    text = f"{c.a} {_num(c.mean_a, digits)} vs {c.b} {_num(c.mean_b, digits)} {c.metric}"
+    text = f"{c.a} {number(c.mean_a, digits)} vs {c.b} {number(c.mean_b, digits)} {c.metric}"
     if math.isnan(c.low):
         return text + ", no interval (fewer than two runs to compare)"
-    return (f"{text}, difference {_num(c.diff, digits)}, {100 * c.level:g}% CI [{_num(c.low, digits)}, "
-            f"{_num(c.high, digits)}], {c.n} runs, {c.test}")
+    return (f"{text}, difference {number(c.diff, digits)}, {100 * c.level:g}% CI [{number(c.low, digits)}, "
+            f"{number(c.high, digits)}], {c.n} runs, {c.test}")
 
 
 def judge(c: Comparison, expected_winner: str, claim: str, where: str, digits: int = 2) -> Verdict:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..analysis.stats import Comparison, holm
 from ..io import write_json, write_text
+from ..metrics import number
 from .claim_tests import Analyses, Measured, Measurement
 from .conclusions import EXPECTED_NOT_SEEN
 from .claims import CLAIMS, Claim
@@ -79,14 +80,9 @@ def effect_text(m: Measurement, label: bool = True) -> str:
     c = m.comparison
     head = f"{m.label}: " if label else ""
     if not c.decided and (c.n < 2 or math.isnan(c.low)):
-        return f"{head}{_signed(c.diff, 3, 'g')}, no interval ({c.n} seed(s))"
+        return f"{head}{number(c.diff, 3, sign=True, kind='g')}, no interval ({c.n} seed(s))"
     k = _decimals((c.high - c.low) / 2)
-    return f"{head}{_signed(c.diff, k)} [{_signed(c.low, k)}, {_signed(c.high, k)}]"
-
-
-def _signed(x: float, digits: int, kind: str = "f") -> str:
-    """``x`` with its sign, a typographic minus (U+2212) for negatives."""
-    return f"{x:+.{digits}{kind}}".replace("-", "−")
+    return f"{head}{number(c.diff, k, sign=True)} [{number(c.low, k, sign=True)}, {number(c.high, k, sign=True)}]"
 
 
 def p_text(p: float) -> str:
