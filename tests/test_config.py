@@ -314,3 +314,6 @@ def test_every_default_comes_from_the_schema_and_a_corpus_vocab_overrides_only_i
     assert (cfg.corpora["a"].vocab.min_freq, cfg.corpora["a"].vocab.max_size) == (3, 50)
     assert (cfg.corpora["b"].vocab.min_freq, cfg.corpora["b"].vocab.max_size) == (3, None)
     assert raw == before and cfg.raw == before  # the caller's dict is left as given
+    # The filled copy holds every default, as the report records it.
+    assert "threads" not in raw and cfg.filled["threads"] == top["threads"]["default"]
+    assert cfg.filled["corpora"]["a"]["seed"] == 0 and cfg.filled["download"]["retries"] == 3

@@ -129,7 +129,8 @@ class Config:
     experiments: dict[str, ExperimentConfig]
     training: dict[str, Any]
     report: dict[str, Any]
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # as given
+    filled: dict[str, Any]  # as given, with every default of the schema filled in (what the report records)
     ngram_memory: str | None = None  # ngram.memory; None: the fit's default budget
     analyses: dict[str, AnalysisConfig] = field(default_factory=dict)
 
@@ -451,6 +452,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> Config:
         training=dict(filled.get("training") or {}),
         report=dict(filled.get("report") or {}),
         raw=raw,
+        filled=filled,
         ngram_memory=(filled.get("ngram") or {}).get("memory"),
         analyses=_analyses(raw, experiments),
     )

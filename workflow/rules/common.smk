@@ -1,16 +1,15 @@
 # Configuration checks and the helpers every rule file uses. The config is validated before
-# any job runs by rnnlab (schema + model registry, one message naming each bad key); then the
-# schema's defaults are filled in (the schema's analysis section is built from the analyses'
-# records, so rnnlab loads it, not Snakemake's validate).
+# any job runs by rnnlab (schema + model registry, one message naming each bad key), which also
+# fills in the schema's defaults (CFG.filled); the schema's analysis section is built from the
+# analyses' records, so rnnlab loads it, not Snakemake's validate.
 import json
 import sys
 
 from rnnlab import layout
-from rnnlab.config import fill_defaults, from_dict
+from rnnlab.config import from_dict
 from rnnlab.workflow import Plan
 
 CFG = from_dict(config, "config")
-fill_defaults(config)
 PLAN = Plan(CFG)
 
 # Training jobs still running (those of a Snakemake that was killed) are named here, before

@@ -43,7 +43,7 @@ rule report:
         claims_tex=layout.REPORT_CLAIMS_TEX,
         claims_metric=layout.CLAIMS_JSON,
     params:
-        config=json.dumps(config, sort_keys=True),
+        config=json.dumps(CFG.filled, sort_keys=True),
         corpora=lambda w, input: " ".join(input.corpora),
     conda:
         "../envs/rnnlab.yaml"
