@@ -22,6 +22,7 @@ import importlib.util
 import os
 
 import pytest
+import torch
 
 if importlib.util.find_spec("triton") is None:
     pytest.skip("triton is not installed (pip install triton)", allow_module_level=True)
@@ -72,3 +73,13 @@ def test_the_chosen_configuration_compiles_on_chip_within_the_part(cell):
     plan = table_plan(arch, dtype, gates, batch, hidden)
     found = compile_stats.problems(plan, arch, dtype, gates, hidden, batch)
     assert not found, f"{plan}: {found}"
+
+
+def test_the_kernels_compile_with_fp_fusion_on_whatever_triton_defaults_to():
+    # Without the plan's option, Triton 3.10 compiles with fusion off: every multiply and add then
+    # comes out as mul.rn/add.rn, which PTX forbids ptxas to contract into an FMA.
+    plan = table_plan(90, torch.float32, 1, 16, 128)
+    compiled = compile_stats.compile_kernel("forward", 1, torch.float32, plan, 128, 90)
+    ptx = compiled.asm["ptx"]
+    assert compiled.metadata.enable_fp_fusion is True
+    assert "mul.rn.f32" not in ptx and "add.rn.f32" not in ptx and "fma.rn.f32" in ptx

@@ -89,8 +89,7 @@ def compile_kernel(direction: str, gates: int, dtype: torch.dtype, plan: Plan, h
     divisible = [name for name, kind in types.items() if kind.startswith("*") or name == "H"]
     attrs = {(kernel.arg_names.index(name),): [["tt.divisibility", 16]] for name in divisible}
     source = ASTSource(fn=kernel, signature=types, constexprs=constexprs, attrs=attrs)
-    options = {"num_warps": plan.num_warps, "num_stages": plan.num_stages, "maxnreg": plan.max_registers,
-               "launch_cooperative_grid": persistent}
+    options = {**plan.compiler_options(), "launch_cooperative_grid": persistent}
     return triton.compile(source, target=GPUTarget("cuda", arch, 32), options=options)
 
 

@@ -27,8 +27,7 @@ def run_steps(kernel: Callable, plan: Plan, batch: int, hidden: int, num_steps: 
     programs = plan.programs(batch, hidden)
     grid = (programs,)
     options = dict(RESIDENT=plan.resident(hidden), UNITS=plan.units, BLOCK_B=plan.block_b,
-                   BLOCK_K=plan.block_k(hidden), num_warps=plan.num_warps, num_stages=plan.num_stages,
-                   maxnreg=plan.max_registers)
+                   BLOCK_K=plan.block_k(hidden), **plan.compiler_options())
     if plan.persistent:
         require_triton_features()  # for callers of the ops that bypass the backend; cached
         counters, status = new_flags(num_steps, device)

@@ -48,6 +48,15 @@ class Plan:
         255. Without the bound, ptxas spills the LSTM kernels at well under 255 registers."""
         return min(255, REGISTERS_PER_SM // (32 * self.num_warps))
 
+    def compiler_options(self) -> dict[str, int | bool]:
+        """Triton's compiler options for this plan, the same for a launch and for ``compile_stats``.
+
+        FP fusion (a*b + c as one FMA) is set, not left to Triton's default: Triton 3.9 enables it
+        when ``TRITON_DEFAULT_FP_FUSION`` is unset and announces that 3.10 will disable it, which would
+        change the kernels' rounding and speed with the Triton version."""
+        return {"num_warps": self.num_warps, "num_stages": self.num_stages, "maxnreg": self.max_registers,
+                "enable_fp_fusion": True}
+
     def unit_blocks(self, hidden: int) -> int:
         return ceil_div(hidden, self.units)
 
