@@ -119,8 +119,9 @@ def test_provenance_shows_the_backend_check_of_auto_jobs_from_the_timings(tmp_pa
     pd.DataFrame([dict(task="lm", corpus="syn", model="lstm", seed=1, train_seconds=3.0, tokens_per_s=9.0,
                        triton_step_ms=2.5, torch_step_ms=1.25, triton_torch_ratio=2.0),
                   dict(task="lm", corpus="syn", model="ngram-kn3", seed=0, train_seconds=1.0, tokens_per_s=5.0)]
-                 ).to_csv(tmp_path / "timings.csv", index=False)
-    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, tmp_path / "report").read_text()
+                 ).to_csv(tmp_path / "times.csv", index=False)
+    html = write_report(metrics, figures, [corpus], {"preset": "tiny"}, bench, tmp_path / "report",
+                        timings_csv=tmp_path / "times.csv").read_text()
     section = html[html.index("Backend check (backend: auto)"):]
     assert "<td>2.5</td>" in section and "<td>1.25</td>" in section and "<td>2.0</td>" in section
     assert "ngram-kn3" not in section.split("</table>")[0]

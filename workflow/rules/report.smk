@@ -32,6 +32,7 @@ rule figures:
 rule report:
     input:
         metrics=layout.METRICS_CSV,
+        timings=layout.TIMINGS_CSV,
         curves=layout.CURVES_CSV,
         figures=layout.FIGURES,
         corpora=PLAN.processed_dirs(),
@@ -55,7 +56,8 @@ rule report:
         mem_mb=2000,
         runtime=10,
     shell:
-        "rnnlab report --metrics {input.metrics} --curves {input.curves} --figures {input.figures}"
+        "rnnlab report --metrics {input.metrics} --timings {input.timings} --curves {input.curves}"
+        " --figures {input.figures}"
         " --corpora {params.corpora}"
         " --config-json {params.config:q}"
         f" --benchmarks {layout.BENCHMARKS} --analysis {layout.ANALYSIS} --claims-metric {{output.claims_metric}}"

@@ -14,7 +14,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     html = write_report(Path(args.metrics), Path(args.figures), [Path(p) for p in args.corpora], config,
                         Path(args.benchmarks), Path(args.out), Path(args.analysis),
                         Path(args.claims_metric) if args.claims_metric else None,
-                        Path(args.curves) if args.curves else None)
+                        Path(args.curves) if args.curves else None, Path(args.timings) if args.timings else None)
     print(html.resolve())
     return 0
 
@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpora", nargs="*", default=[], help="Processed corpus folders (for corpus statistics).")
     p.add_argument("--curves", default=layout.CURVES_CSV, help="Learning curves (`rnnlab curves`); without "
                    "the file the report leaves out how fast each classifier learned.")
+    p.add_argument("--timings", default=layout.TIMINGS_CSV, help="Training times per run (`rnnlab collect "
+                   "--timings`), for the table of the backend: auto checks; without the file it is left out.")
     p.add_argument("--config", help="The YAML config of the run.")
     p.add_argument("--config-json", help="The config as JSON (what Snakemake passes).")
     p.add_argument("--benchmarks", default=layout.BENCHMARKS, help="Snakemake benchmark folder (wall times).")

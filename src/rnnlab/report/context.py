@@ -172,8 +172,8 @@ def timing_table(bench_dir: Path) -> Table | None:
 
 
 def backend_check_table(timings_csv: Path, metrics: pd.DataFrame) -> Table | None:
-    """The step times behind every ``backend: auto`` choice of the run (results/timings.csv, written
-    beside metrics.csv by the same job), with the backend each job trained with; None if none chose."""
+    """The step times behind every ``backend: auto`` choice of the run (``rnnlab collect --timings``;
+    results/timings.csv in the pipeline), with the backend each job trained with; None if none chose."""
     if not timings_csv.exists():
         return None
     times = pd.read_csv(timings_csv)

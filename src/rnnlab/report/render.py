@@ -24,8 +24,8 @@ from .sections import Inputs, Section, build_sections
 
 
 def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
-                  bench_dir: Path, analysis_dir: Path | None = None,
-                  curves_csv: Path | None = None) -> tuple[c.ReportContext, RunFacts]:
+                  bench_dir: Path, analysis_dir: Path | None = None, curves_csv: Path | None = None,
+                  timings_csv: Path | None = None) -> tuple[c.ReportContext, RunFacts]:
     """The report's context (sections included) and the facts the bibliography is chosen from."""
     metrics = pd.read_csv(metrics_csv)
     curves = read_curves(curves_csv)
@@ -54,7 +54,7 @@ def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], con
         diverged=diverged,
         figures=c.figure_views(fig_dir),
         timing=c.timing_table(bench_dir),
-        backend_check=c.backend_check_table(metrics_csv.with_name("timings.csv"), metrics),
+        backend_check=c.backend_check_table(timings_csv, metrics) if timings_csv is not None else None,
         config_yaml=yaml.safe_dump(config, sort_keys=False),
         notes=notes,
     )
@@ -112,10 +112,12 @@ def render_markdown(ctx: c.ReportContext, out_dir: Path) -> str:
 
 def write_report(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],
                  bench_dir: Path, out_dir: Path, analysis_dir: Path | None = None,
-                 claims_metric: Path | None = None, curves_csv: Path | None = None) -> Path:
+                 claims_metric: Path | None = None, curves_csv: Path | None = None,
+                 timings_csv: Path | None = None) -> Path:
     """index.html, report.md, claims.csv, claims.tex, tables/*.tex, references.bib and brief.md in ``out_dir``
     (and the scorecard as a DVC metric file at ``claims_metric``); returns the HTML path."""
-    ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir, curves_csv)
+    ctx, facts = build_context(metrics_csv, fig_dir, corpus_dirs, config, bench_dir, analysis_dir, curves_csv,
+                               timings_csv)
     make_dir(out_dir / "tables")
     write_text(out_dir / "report.md", render_markdown(ctx, out_dir))
     tables = ctx.result_tables + [t for t in (ctx.published_table, ctx.corpus_table) if t]
