@@ -77,7 +77,7 @@ def classification_rows(task: str, corpus: str, model: str, seed: int, split: st
     ]
 
 
-MINUS = "−"  # the typographic minus sign, which every number in rnnlab's text and tables uses
+MINUS = "−"  # U+2212: the minus sign of the numbers that the analyses' and the report's sentences and cells print
 
 
 def number(x: float, digits: int, sign: bool = False, kind: str = "f") -> str:
