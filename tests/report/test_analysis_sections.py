@@ -3,10 +3,12 @@ from pathlib import Path
 import pandas as pd
 
 from rnnlab.report.analyses import AnalysisResult
+from rnnlab.analysis.registry import ANALYSES
+from rnnlab.report import analysis_sections
 from rnnlab.report.analysis_sections import bidirectional
 from rnnlab.report.context import ReportContext
 from rnnlab.report.scorecard import measure_all
-from rnnlab.report.sections import Inputs
+from rnnlab.report.sections import Inputs, Section
 
 MODELS = {"rnn": 55.0, "lstm": 100.0, "lstm-fb0": 100.0, "bilstm": 100.0}
 
@@ -48,3 +50,23 @@ def test_the_section_states_its_by_level_claims_and_how_fast_each_model_learned(
 def test_without_learning_curves_the_section_leaves_out_the_learning_speed():
     text = "\n".join(bidirectional(_inputs(None)).conclusions)
     assert "The scorecard on sent" in text and "how fast" not in text
+
+
+def test_every_section_of_its_own_belongs_to_a_registered_analysis():
+    named = set(analysis_sections.BUILDERS) | set(analysis_sections.NESTED) | set(analysis_sections.NESTED.values())
+    assert named <= set(ANALYSES), named - set(ANALYSES)
+
+
+def test_sections_come_in_the_registry_order_with_nested_ones_inside_their_parent(monkeypatch):
+    builders = {name: (lambda inp, n=name: Section(n, n)) for name in ANALYSES if name != "gradients"}
+    monkeypatch.setattr(analysis_sections, "BUILDERS", builders)
+    monkeypatch.setattr(analysis_sections, "NESTED", {"clipping": "long-distance", "context": "long-distance"})
+    inp = _inputs(None)
+    inp.ctx.provenance = {"commit": "abc", "devices": "cpu", "backends": "cpu"}
+    # gradients has no section of its own here: it gets one of its statements.
+    inp.analyses["gradients"] = [AnalysisResult("gradients", "lm-corpus", Path("."), {"statements": ["it decays"]})]
+    sections = analysis_sections.build_sections(inp)
+    assert [s.key for s in sections] == ["data", "lm", "gradients", "long-distance", "bidirectional", "significance",
+                                         "provenance"]
+    assert sections[2].conclusions == ["On lm-corpus: it decays"]
+    assert [s.key for s in sections[3].subsections] == ["clipping", "context"]

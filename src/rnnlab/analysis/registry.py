@@ -36,15 +36,11 @@ class Analysis:
     families: tuple[str, ...]  # the models it reads are given as MODEL_DIR arguments; none: it takes none
     settings: type  # its settings dataclass: the one home of its defaults and limits
     module: str  # has run(request, settings) and redraw(folder)
-    title: str  # of its section in the figure index (and in the report, without a builder of its own)
+    title: str  # of its section in the figure index (and in the report, without a section of its own)
     help: str
     description: str
     runtime: int  # minutes, the rule's resource for a cluster scheduler
     corpus_option: bool = False  # takes --corpus <name> (it records the corpus with runs it trains)
-    # "module:function" of its report section, function(Inputs) -> Section | None (rnnlab.report.sections);
-    # None: a section of its summary's statements and its figures.
-    report: str | None = None
-    report_under: str | None = None  # the analysis whose report section holds this one's as a subsection
 
     def load(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -73,8 +69,7 @@ GRADIENTS = Analysis(
     "For each RNN/LSTM language model, the norm of the gradient of the loss at step t with respect to the "
     "hidden state at step k, averaged over positions and batches, against the distance t-k; for the freshly "
     "initialised network (same seed and config) and the trained one. Writes distance.csv, parameters.csv, "
-    "summary.json and the figure.", runtime=60,
-    report="rnnlab.report.analysis_sections:gradients")
+    "summary.json and the figure.", runtime=60)
 
 
 # A small RNN LM that trains in seconds; CLIPPING_FIXED makes it plain SGD for a fixed number of steps.
@@ -120,8 +115,7 @@ CLIPPING = Analysis(
     "Trains the model once per seed with SGD at --lr without clipping and with clipping at --clip (runs kept "
     "under <out>/runs), then reads each run's per-step loss and pre-clip gradient norm (steps.npz) and its "
     "status (diverged or not). Writes traces.csv, runs.csv, summary.json and the figure.",
-    runtime=120, corpus_option=True,
-    report="rnnlab.report.analysis_sections:clipping")
+    runtime=120, corpus_option=True)
 
 
 @dataclass(frozen=True)
@@ -140,8 +134,7 @@ LONG_DISTANCE = Analysis(
     "the vocabulary, and whether it is the argmax among the cue nouns, against the distance to its cue, for "
     "n-gram, window, RNN and LSTM LMs. On any corpus: the loss of a word against the distance to its previous "
     "occurrence in the line. Writes probes.csv (when probes exist), recurrence.csv, summary.json, figures.",
-    runtime=60,
-    report="rnnlab.report.analysis_sections:long_distance")
+    runtime=60)
 
 
 @dataclass(frozen=True)
@@ -174,8 +167,7 @@ CONTEXT = Analysis(
     "the full-context loss when the context farther than d tokens is truncated, shuffled or replaced by "
     "unigram draws (Khandelwal et al. 2018), for n-gram, window, RNN and LSTM LMs; the effective context is "
     "the smallest d whose truncation raises the loss by less than --threshold. Writes increase.csv, "
-    "reach.csv, summary.json and the figure.", runtime=60,
-    report="rnnlab.report.analysis_sections:context_use", report_under="long-distance")
+    "reach.csv, summary.json and the figure.", runtime=60)
 
 
 @dataclass(frozen=True)
@@ -195,8 +187,7 @@ BIDIRECTIONAL = Analysis(
     "Bidirectionality: classifier accuracy by evidence position, construction and length.",
     "Accuracy of each trained classifier (RNN, LSTM, BiLSTM and variants <model>-<variant>) broken down by "
     "every extra column of the split (e.g. position, construction) and by sentence-length bucket. Writes "
-    "breakdown.csv, summary.json and the figure.", runtime=30,
-    report="rnnlab.report.analysis_sections:bidirectional")
+    "breakdown.csv, summary.json and the figure.", runtime=30)
 
 
 @dataclass(frozen=True)
@@ -211,8 +202,7 @@ SIGNIFICANCE = Analysis(
     "Headline numbers (mean and 95% CI over seeds) and every pairwise comparison of models (paired t-test "
     "over shared seeds; one-sample test against a deterministic model's single run), each phrased as a "
     "sentence that says 'better' only when the CI of the difference excludes 0. Writes headline.csv, "
-    "comparisons.csv, summary.json and the figure.", runtime=5,
-    report="rnnlab.report.analysis_sections:statistics")
+    "comparisons.csv, summary.json and the figure.", runtime=5)
 
 
 ANALYSES: Mapping[str, Analysis] = MappingProxyType({a.name: a for a in (

@@ -1,9 +1,11 @@
-"""The report sections of the analyses, each named by its analysis' record (``Analysis.report``)."""
+"""The report's own sections of the analyses, and the order of all sections."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from types import MappingProxyType
+from typing import Callable, Mapping
 
+from ..analysis.registry import ANALYSES
 from ..analysis.stats import all_comparisons, holm_within
 from . import analyses as a
 from . import conclusions as cc
@@ -11,7 +13,8 @@ from . import context_use as cu
 from . import scorecard
 from .claim_tests import LevelContrast
 from .context import Table
-from .sections import Inputs, Section, figures_for, ner, not_run, tables_for, tagging
+from .sections import (Inputs, Section, analysis_section, data, figures_for, language_models, ner, not_run, provenance,
+                       tables_for, tagging)
 
 # An exploratory family of tests: all pairs of models on one metric of one corpus.
 FAMILY = ["corpus", "metric"]
@@ -153,3 +156,26 @@ def statistics(inp: Inputs) -> Section:
                                "Every pair of models on every metric and corpus; p_holm: Holm-corrected within the "
                                "family (corpus, metric).", key="pairwise"))
     return s
+
+
+# The section of each analysis that has its own, by the analysis' name (analysis/registry.py); any other
+# analysis gets a section of its statements and figures (sections.analysis_section).
+BUILDERS: Mapping[str, Callable[[Inputs], Section | None]] = MappingProxyType({
+    "gradients": gradients, "clipping": clipping, "long-distance": long_distance, "context": context_use,
+    "bidirectional": bidirectional, "significance": statistics,
+})
+# Analyses whose section is a subsection of another analysis' section: context use reads as part of
+# the long-distance story (section 5).
+NESTED: Mapping[str, str] = MappingProxyType({"context": "long-distance"})
+
+
+def build_sections(inp: Inputs) -> list[Section]:
+    """Data and language models, then one section per analysis in the registry's order (those in NESTED
+    as subsections of their parent's), then provenance."""
+    built = {name: BUILDERS[name](inp) if name in BUILDERS else analysis_section(inp, record)
+             for name, record in ANALYSES.items()}
+    for name, parent_name in NESTED.items():
+        parent = built.get(parent_name)
+        if parent is not None and built.get(name) is not None:
+            parent.subsections.append(built.pop(name))
+    return [data(inp), language_models(inp), *(s for s in built.values() if s is not None), provenance(inp)]

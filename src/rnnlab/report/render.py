@@ -17,10 +17,11 @@ from ..evaluate import read_curves
 from ..io import make_dir, write_text
 from . import context as c
 from .analyses import load_analyses
+from .analysis_sections import build_sections
 from .bibliography import RunFacts, write_bibliography
 from .latex import write_data_tables, write_tables
 from .scorecard import measure_all, table as scorecard_table, view as scorecard_view, write_scorecard
-from .sections import Inputs, Section, build_sections
+from .sections import Inputs, Section
 
 
 def build_context(metrics_csv: Path, fig_dir: Path, corpus_dirs: list[Path], config: dict[str, Any],

@@ -1,18 +1,17 @@
 """The report's sections, in the order of the lecture, each opening with conclusions drawn from the numbers.
 
-Data, language models and provenance are built here; each analysis' section by the function its
-record names (``Analysis.report``, e.g. in :mod:`.analysis_sections`), in the records' order.
+Data, language models and provenance are built here, and the plain section of an analysis without
+one of its own; :mod:`.analysis_sections` builds the analyses' own sections and puts them in order.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import pandas as pd
 
-from ..analysis.registry import ANALYSES, Analysis
+from ..analysis.registry import Analysis
 from . import analyses as a
 from . import conclusions as cc
 from . import ner as ner_report
@@ -109,25 +108,11 @@ def provenance(inp: Inputs) -> Section:
 
 
 def analysis_section(inp: Inputs, analysis: Analysis) -> Section | None:
-    """The section of one analysis: built by the function its record names, else from its summaries'
-    statements and its figures (None when it did not run)."""
-    if analysis.report is not None:
-        module, _, function = analysis.report.partition(":")
-        return getattr(importlib.import_module(module), function)(inp)
+    """A section of an analysis' statements and figures, for one without a section of its own (None when
+    it did not run)."""
     results = inp.analyses.get(analysis.name, [])
     if not results:
         return None
     return Section(analysis.name, analysis.title,
                    [f"On {r.corpus}: {line}" if r.corpus else line for r in results for line in r.statements],
                    figures=figures_for(inp, analysis.name))
-
-
-def build_sections(inp: Inputs) -> list[Section]:
-    """Data and language models, then one section per analysis in the records' order (an analysis with
-    ``report_under`` as a subsection of that one's), then provenance."""
-    built = {name: analysis_section(inp, record) for name, record in ANALYSES.items()}
-    for name, record in ANALYSES.items():
-        parent = built.get(record.report_under) if record.report_under else None
-        if parent is not None and built[name] is not None:
-            parent.subsections.append(built.pop(name))
-    return [data(inp), language_models(inp), *(s for s in built.values() if s is not None), provenance(inp)]
