@@ -2,10 +2,13 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlab.analysis.common import trained_arpa
 from rnnlab.analysis.context_perturb import PERTURBATIONS, perturbed, train_unigram
 from rnnlab.analysis.context_scorers import NgramContextScorer, RecurrentContextScorer, WindowContextScorer
 from rnnlab.data.batching import encode_lm_split
 from rnnlab.data.vocab import Vocab
+from rnnlab.errors import RnnlabError
+from rnnlab.layout import parse_run_dir
 from rnnlab.data.prepare import prepare_corpus, raw_files
 from rnnlab.data.processed import read_lm_split, split_path
 from rnnlab.data.synthetic import generate
@@ -92,3 +95,9 @@ def test_batched_and_one_at_a_time_agree(corpus, cell):
         logits, _ = model(torch.from_numpy(first).view(-1, 1), model.initial_state(1, CPU))
         expected = -torch.log_softmax(logits[-1, 0], -1)[ids[-1]].item()
     assert single[-1] == pytest.approx(expected, abs=1e-5)
+
+
+def test_an_untrained_ngram_run_says_to_train_it(tmp_path):
+    run = parse_run_dir(tmp_path / "toy" / "ngram-kn3" / "seed0")
+    with pytest.raises(RnnlabError, match=r"seed0/model.arpa is missing: train the n-gram model first"):
+        trained_arpa(run)

@@ -71,6 +71,8 @@ def test_a_run_without_its_status_is_not_evaluated(tmp_path: Path, write_classif
     (out / "status.json").unlink()
     with pytest.raises(RnnlabError, match=r"nb/status.json is missing: the model was not trained.*run training first"):
         entry.evaluate(EvalRequest("c", corpus, out, "classification", 0))
+    with pytest.raises(RnnlabError, match=r"never/status.json is missing: the model was not trained"):
+        entry.evaluate(EvalRequest("c", corpus, tmp_path / "never", "classification", 0))
 
 
 def test_real_sst2_accuracy_is_sane(shared_dir: Path):

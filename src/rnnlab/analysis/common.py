@@ -13,12 +13,15 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RnnlabError
 from ..io import atomic_dir, read_json, write_json
-from ..layout import META_FILE, RunId, parse_run_dir
+from ..layout import ARPA_FILE, META_FILE, RunId, parse_run_dir
 from .registry import redraw
+
+if TYPE_CHECKING:
+    from ..ngram import ArpaModel
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,16 @@ def run_id(model_dir: str | Path) -> RunId:
     if not path.is_dir():
         raise RnnlabError(f"{path}: model folder not found; train the model first (rnnlab train ... --out {path})")
     return parse_run_dir(path)
+
+
+def trained_arpa(run: RunId) -> ArpaModel:
+    """The n-gram LM of ``run`` (its model.arpa); an error that says to train it when it is missing."""
+    from ..ngram import ArpaModel  # the analyses that read no n-gram model do not load the counting code
+
+    path = run.path / ARPA_FILE
+    if not path.exists():
+        raise RnnlabError(f"{path} is missing: train the n-gram model first")
+    return ArpaModel.load(path)
 
 
 def model_meta(run: RunId) -> dict[str, Any]:

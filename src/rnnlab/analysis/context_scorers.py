@@ -20,11 +20,10 @@ import torch.nn.functional as F
 
 from ..data.vocab import Vocab
 from ..errors import CorpusError, RnnlabError
-from ..layout import ARPA_FILE
 from ..models.neural import load_trained
 from ..models.registry import family_of, get_model
 from ..ngram import ArpaModel
-from .common import RunId, model_meta
+from .common import RunId, model_meta, trained_arpa
 
 LN10 = math.log(10.0)
 
@@ -124,10 +123,7 @@ def _neural(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> 
 
 
 def _ngram(run: RunId, vocab: Vocab, device: torch.device, batch_size: int) -> ContextScorer:
-    path = run.path / ARPA_FILE
-    if not path.exists():
-        raise RnnlabError(f"{path} is missing: train the n-gram model first")
-    return NgramContextScorer(ArpaModel.load(path), vocab)
+    return NgramContextScorer(trained_arpa(run), vocab)
 
 
 # Model family (the part of the model's name before the first '-') -> how to load its scorer.

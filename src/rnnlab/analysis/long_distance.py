@@ -31,12 +31,11 @@ from ..data.processed import read_lm_split
 from ..data.vocab import EOS, PAD, Vocab
 from ..errors import CorpusError, RnnlabError
 from ..io import read_json
-from ..layout import ARPA_FILE
 from ..models.registry import family_of, get_model, model_sort_key
 from ..ngram import ArpaModel
 from .. import style
 from ..plots import set_theme
-from .common import AnalysisOutput, Request, RunId, run_id
+from .common import AnalysisOutput, Request, RunId, run_id, trained_arpa
 from .context_scorers import load_lm
 from .registry import LongDistanceSettings
 from .stats import MeanCI, mean_ci
@@ -188,10 +187,7 @@ def _neural(run: RunId, text: Text, device: torch.device) -> Scorer:
 
 
 def _ngram(run: RunId, text: Text, device: torch.device) -> Scorer:
-    path = run.path / ARPA_FILE
-    if not path.exists():
-        raise RnnlabError(f"{path} is missing: train the n-gram model first")
-    return NgramScorer(ArpaModel.load(path), text)
+    return NgramScorer(trained_arpa(run), text)
 
 
 # Model family (the part of the model's name before the first '-') -> how to load its scorer.

@@ -155,8 +155,8 @@ def _train(req: TrainRequest, svm: bool) -> None:
 
 
 def _evaluate(req: EvalRequest, name: str) -> MetricRows:
+    status = req.status()  # first: a run that never finished says so before its files are read
     model = NaiveBayesClassifier.load(req.model_dir)
-    status = req.status()
     rows: MetricRows = []
     for split in available_splits(req.corpus_dir, req.task, req.splits):
         data = read_classification_split(req.corpus_dir, split)

@@ -43,8 +43,8 @@ def _train(req: TrainRequest, order: int) -> None:
 
 
 def _evaluate(req: EvalRequest, name: str) -> MetricRows:
+    status = req.status()  # first: a run that never finished says so before its files are read
     model = ArpaModel.load(req.model_dir / ARPA_FILE)
-    status = req.status()
     extra = {"params": status["params"], "train_seconds": status["train_seconds"],
              "backend": "numpy", "device": "cpu", "status": "completed"}
     rows: MetricRows = []

@@ -242,11 +242,11 @@ def train(name: str, req: TrainRequest) -> None:
 
 
 def evaluate(name: str, req: EvalRequest) -> MetricRows:
+    status = req.status()  # first: a run that never finished says so before its files are read
     path = Path(req.model_dir) / MODEL_FILE
     if not path.exists():
         raise RnnlabError(f"{path} is missing: the model was not trained; run training first")
     model = KINDS[name].load(json.loads(path.read_text(encoding="utf-8")))
-    status = req.status()
     vocabulary = Vocab.for_corpus(req.corpus_dir)
     extra = {k: status.get(k) for k in ("params", "train_seconds", "tokens_per_s", "backend", "device", "status")}
     rows: MetricRows = []
